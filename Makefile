@@ -1,0 +1,32 @@
+# The commands the README names. `make lab` and `make test` set up the project-local virtual
+# environment on first use; re-running them reinstalls only when pyproject.toml changed.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# Elsewhere, pip's default torch wheel on Linux is a multi-GB CUDA build. Pass
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu to take the CPU wheel instead.
+TORCH_INDEX ?=
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+
+.PHONY: setup lab test lint clean-venv
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the course needs Python 3.11, found " + sys.version.split()[0]'
+	$(PY) -m pip install --quiet --disable-pip-version-check $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) -e ".[dev]"
+	@touch $(STAMP)
+
+lab: setup
+	$(PY) -m qtlib.lab
+
+lint: setup
+	$(PY) -m ruff check .
+
+test: setup lint
+	$(PY) -m pytest
+
+clean-venv:
+	rm -rf $(VENV)
