@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 TORCH_INDEX ?=
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: setup lab test lint clean-venv
+.PHONY: setup lab test lint clean-venv release grade
 
 setup: $(STAMP)
 
@@ -27,6 +27,16 @@ lint: setup
 
 test: setup lint
 	$(PY) -m pytest
+
+# Instructors: regenerate chapters/ (the student release) from solutions/, deterministically.
+release: setup
+	$(PY) -m qtlib.grading.cli release
+
+# Instructors: autograde SUBMISSIONS/<student>/<chapter>/<chapter>.ipynb; writes
+# build/nbgrader/grades.csv and build/nbgrader/feedback/<student>/<chapter>/<chapter>.html.
+grade: setup
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of <student>/<chapter>/<chapter>.ipynb>"; exit 2; }
+	$(PY) -m qtlib.grading.cli grade "$(SUBMISSIONS)"
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,0 +1,29 @@
+"""nbgrader preprocessors the course configures in ``nbgrader_config.py`` (checked with 0.9.6)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from nbgrader import utils
+from nbgrader.preprocessors import ClearSolutions
+
+
+class ClearSolutionsWithPointer(ClearSolutions):
+    """nbgrader's ClearSolutions whose code stub may name the exercise.
+
+    ``{exercise}`` in ``ClearSolutions.code_stub`` is replaced by the exercise's name, the answer
+    cell's grade id without ``_answer`` (``ex1_float32_bytes``), so the NotImplementedError a
+    learner meets says which exercise it belongs to. Everything else is nbgrader's behaviour.
+    """
+
+    def preprocess_cell(self, cell: Any, resources: dict, cell_index: int) -> tuple[Any, dict]:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "") if utils.is_solution(
+            cell) else ""
+        exercise = re.sub(r"_answer$", "", grade_id) or "this exercise"
+        stubs = dict(self.code_stub)
+        self.code_stub = {k: v.replace("{exercise}", exercise) for k, v in stubs.items()}
+        try:
+            return super().preprocess_cell(cell, resources, cell_index)
+        finally:
+            self.code_stub = stubs

@@ -1,0 +1,99 @@
+"""Chapter 0's explorer: how many bytes a model of N parameters takes at 32, 16, 8 and 4 bits.
+
+The callback :func:`model_size_table` is a plain function (tests call it directly); the widget
+:func:`model_size_widget` wires it to a slider over log10(N). Sizes count the weights only, packed
+at ``num_bits`` per value (4-bit values two per byte), without scales or zero-points, which later
+chapters add.
+"""
+
+from __future__ import annotations
+
+import math
+
+BITS: tuple[int, ...] = (32, 16, 8, 4)
+_UNITS = ("B", "KB", "MB", "GB", "TB")
+
+
+def model_bytes(num_params: int, num_bits: int) -> int:
+    """Bytes to store ``num_params`` values of ``num_bits`` bits each, packed (rounded up).
+
+    >>> model_bytes(3, 4)
+    2
+    """
+    if isinstance(num_params, bool) or not isinstance(num_params, int):
+        raise TypeError(f"num_params must be an int number of parameters, got "
+                        f"{type(num_params).__name__}")
+    if num_params < 0:
+        raise ValueError(f"num_params must be >= 0, got {num_params}")
+    if isinstance(num_bits, bool) or not isinstance(num_bits, int) or num_bits not in (
+            1, 2, 4, 8, 16, 32, 64):
+        raise ValueError(f"num_bits must be one of 1, 2, 4, 8, 16, 32, 64, got {num_bits!r}")
+    return (num_params * num_bits + 7) // 8
+
+
+def human_bytes(num_bytes: int) -> str:
+    """``num_bytes`` in decimal units with 3 significant digits: ``human_bytes(22_700_000)``
+    is ``'22.7 MB'``."""
+    if isinstance(num_bytes, bool) or not isinstance(num_bytes, int) or num_bytes < 0:
+        raise ValueError(f"num_bytes must be an int >= 0, got {num_bytes!r}")
+    if num_bytes < 1000:
+        return f"{num_bytes} B"
+    exponent = min(int(math.log10(num_bytes) // 3), len(_UNITS) - 1)
+    value = num_bytes / 1000**exponent
+    if round(value, 3 - len(str(int(value)))) >= 1000 and exponent < len(_UNITS) - 1:
+        exponent, value = exponent + 1, value / 1000
+    text = f"{value:,.0f}" if value >= 1000 else f"{value:.3g}"
+    return f"{text} {_UNITS[exponent]}"
+
+
+def model_size_table(num_params: int) -> list[dict[str, object]]:
+    """The callback: one row per bit width in :data:`BITS`.
+
+    Each row has ``num_bits`` (int), ``bytes`` (int), ``size`` (str, e.g. ``'91.2 MB'``) and
+    ``vs_float32`` (float, the fraction of the 32-bit size).
+    """
+    full = model_bytes(num_params, 32)
+    rows = []
+    for bits in BITS:
+        size = model_bytes(num_params, bits)
+        rows.append({"num_bits": bits, "bytes": size, "size": human_bytes(size),
+                     "vs_float32": size / full if full else 0.0})
+    return rows
+
+
+def model_size_text(num_params: int) -> str:
+    """The table as the plain text the widget prints (one line per bit width)."""
+    lines = [f"A model with {num_params:,} parameters takes:"]
+    for row in model_size_table(num_params):
+        lines.append(f"  {row['num_bits']:>2}-bit: {row['size']:>9}  "
+                     f"({row['vs_float32']:.1%} of float32)")
+    return "\n".join(lines)
+
+
+def model_size_widget(initial_params: int = 22_700_000):
+    """A slider over log10(number of parameters) (3 to 11) that prints :func:`model_size_text`.
+
+    The default, 22.7 million, is MiniLM-L6's parameter count (the course's sentence encoder).
+    Returns the ``ipywidgets.VBox``; display it (it is the last expression of a cell).
+    """
+    import ipywidgets as widgets
+
+    if isinstance(initial_params, bool) or not isinstance(initial_params, int) \
+            or initial_params < 1:
+        raise ValueError(f"initial_params must be an int >= 1, got {initial_params!r}")
+    slider = widgets.FloatSlider(
+        value=math.log10(initial_params), min=3.0, max=11.0, step=0.1,
+        description="log10(N)", continuous_update=True, readout_format=".1f",
+        layout=widgets.Layout(width="420px"),
+    )
+    output = widgets.HTML()
+
+    def update(change: dict | None = None) -> None:
+        num_params = int(round(10 ** slider.value))
+        output.value = f"<pre class='qt-model-size'>{model_size_text(num_params)}</pre>"
+
+    slider.observe(update, names="value")
+    update()
+    box = widgets.VBox([slider, output])
+    box.add_class("qt-model-size-explorer")
+    return box
