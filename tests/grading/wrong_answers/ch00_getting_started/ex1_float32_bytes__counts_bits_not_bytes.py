@@ -1,0 +1,5 @@
+import torch
+
+
+def float32_bytes(t: torch.Tensor) -> int:
+    return t.numel() * 32
