@@ -1,0 +1,212 @@
+"""The chapter-5 sweep: every recipe (method x setting x layers kept in float), measured once.
+
+A *recipe* is one way to shrink a model: a method (``float32``, ``dynamic_int8``,
+``torch_ao_dynamic``, ``static_int8``, ``weight_only_int4``, ``weight_sharing``), its setting
+(an observer, a group size, a cluster count) and a group of layers left in float. Each recipe is
+applied to both course models and measured the way the course's evaluation rules say:
+
+* TinyViT on the digits test split: top-1 ``accuracy`` (fraction) and serialized size;
+* MiniLM: fidelity of the sentence embeddings to float32 (``cos_mean``, ``cos_min``, ``sqnr_db``,
+  ``neighbour_agreement``) over the course sentences, serialized size, and latency of one
+  ``batch x seq_len`` forward pass (median, p10, p90 in ms) measured *alternated with float32 in the
+  same run*, so ``speedup`` is a ratio of two numbers taken under the same machine load.
+
+Results are cached on disk, one JSON file per recipe under ``cache_dir()/sweeps/ch05``, keyed by
+the recipe, the :class:`SweepConfig` and the qtlib / torch versions: a later run reads them back
+in milliseconds, a changed setting or library recomputes only what it changes. A ``tqdm.auto``
+progress bar shows the recipes being measured. Defined in ch05.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from qtlib.cache import cache_dir
+from qtlib.eval.progress import progress_bar
+
+#: Method name -> (the settings the chapter sweeps, a one-line description).
+METHODS: dict[str, tuple[tuple[str, ...], str]] = {
+    "float32": (("-",), "the float32 model, the reference"),
+    "dynamic_int8": (("per-token",), "qtlib dynamic W8A8: int8 weights per channel, int8 "
+                                     "activations per token, int32 accumulation"),
+    "torch_ao_dynamic": (("per-tensor",), "torch.ao quantize_dynamic: int8 weights, one "
+                                          "activation scale per tensor"),
+    "static_int8": (("minmax", "percentile"), "qtlib static W8A8: activation ranges fixed by "
+                                              "calibration with an observer"),
+    "weight_only_int4": (("g32", "g64"), "qtlib int4 weights in groups of 32 or 64, float "
+                                          "activations"),
+    "weight_sharing": (("k4", "k16"), "k-means codebook of 4 or 16 values per layer, packed "
+                                      "indices"),
+}
+
+#: Layer group left in float -> glob patterns of module names per model ("" = nothing kept).
+KEEP_FLOAT: dict[str, dict[str, tuple[str, ...]]] = {
+    "none": {"tinyvit": (), "minilm": ()},
+    "ffn_output": {"tinyvit": ("blocks.*.mlp.fc2",),
+                   "minilm": ("bert.encoder.layer.*.output.dense",)},
+    "attention": {"tinyvit": ("blocks.*.attn.*",),
+                  "minilm": ("bert.encoder.layer.*.attention.*",)},
+}
+KEEP_FLOAT_DESCRIPTIONS = {
+    "none": "every layer the method handles is converted",
+    "ffn_output": "the FFN down-projections stay float (where activation outliers live)",
+    "attention": "the attention projections (q, k, v, output) stay float",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Recipe:
+    """One point of the sweep: ``method``, its ``setting`` and the ``keep_float`` layer group."""
+
+    method: str
+    setting: str = "-"
+    keep_float: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {sorted(METHODS)}, got {self.method!r}")
+        settings = METHODS[self.method][0]
+        if self.setting not in settings:
+            raise ValueError(f"setting for {self.method} must be one of {list(settings)}, "
+                             f"got {self.setting!r}")
+        if self.keep_float not in KEEP_FLOAT:
+            raise ValueError(f"keep_float must be one of {sorted(KEEP_FLOAT)}, "
+                             f"got {self.keep_float!r}")
+        if self.method == "float32" and self.keep_float != "none":
+            raise ValueError("keep_float only applies to quantized recipes; use 'none' for float32")
+
+    @property
+    def label(self) -> str:
+        """A short human-readable name, e.g. ``static_int8 minmax | keep ffn_output``."""
+        text = self.method if self.setting == "-" else f"{self.method} {self.setting}"
+        return text if self.keep_float == "none" else f"{text} | keep {self.keep_float}"
+
+
+def default_recipes() -> list[Recipe]:
+    """Every recipe the chapter's table and explorer offer: float32, then each method x setting x
+    layer group (torch.ao's dynamic recipe only with nothing kept in float)."""
+    recipes = [Recipe("float32")]
+    for method, (settings, _) in METHODS.items():
+        if method == "float32":
+            continue
+        groups = ["none"] if method == "torch_ao_dynamic" else list(KEEP_FLOAT)
+        recipes += [Recipe(method, s, g) for s in settings for g in groups]
+    return recipes
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """What the sweep measures on; every field is part of the cache key.
+
+    ``num_sentences`` MiniLM sentences for fidelity (each batch padded to its longest sentence);
+    ``calibration_sentences`` / ``calibration_images`` for static quantization; latency of
+    ``latency_batch x latency_seq_len`` tokens with ``threads`` threads, each variant timed for
+    about ``latency_budget_s`` seconds alternated with float32.
+    """
+
+    num_sentences: int = 96
+    calibration_sentences: int = 32
+    calibration_images: int = 256
+    latency_batch: int = 1
+    latency_seq_len: int = 128
+    latency_budget_s: float = 0.4
+    threads: int = 2
+    seed: int = 0
+
+
+def versions() -> dict[str, str]:
+    """The library versions a cached figure depends on."""
+    import qtlib
+
+    return {"qtlib": qtlib.__version__, "torch": torch.__version__}
+
+
+def cache_key(recipe: Recipe, config: Any, namespace: str = "ch05") -> str:
+    """A stable hex digest of the recipe, the config (a dataclass) and :func:`versions`."""
+    payload = {"namespace": namespace, "recipe": dataclasses.asdict(recipe),
+               "config": dataclasses.asdict(config), "versions": versions()}
+    text = json.dumps(payload, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def sweep_cache_dir(namespace: str = "ch05") -> Path:
+    """Folder of the cached sweep records (created if missing)."""
+    path = cache_dir() / "sweeps" / namespace
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def run_cached(recipes: Sequence[Recipe], measure: Callable[[Recipe], dict[str, Any]], *,
+               config: Any, namespace: str = "ch05", use_cache: bool = True,
+               progress: bool | None = None) -> pd.DataFrame:
+    """Measure each recipe with ``measure(recipe) -> dict of figures``, unless a record is cached.
+
+    Returns one row per recipe, in the given order, with the columns ``method``, ``setting``,
+    ``keep_float``, ``label``, the figures, ``cached`` (bool: read from disk in this call) and
+    ``measure_s`` (seconds the measurement took when it was made). ``use_cache=False`` measures
+    everything again and overwrites the records.
+    """
+    if not recipes:
+        raise ValueError("recipes is empty: pass at least one Recipe (see default_recipes())")
+    if not all(isinstance(r, Recipe) for r in recipes):
+        raise TypeError("recipes must be Recipe objects (see default_recipes())")
+    folder = sweep_cache_dir(namespace)
+    rows: list[dict[str, Any] | None] = [None] * len(recipes)
+    todo = []
+    for i, recipe in enumerate(recipes):
+        path = folder / f"{cache_key(recipe, config, namespace)}.json"
+        if use_cache and path.exists():
+            rows[i] = {**json.loads(path.read_text())["row"], "cached": True}
+        else:
+            todo.append((i, recipe, path))
+    for i, recipe, path in progress_bar(todo, total=len(todo), desc="sweep", progress=progress):
+        start = time.perf_counter()
+        figures = measure(recipe)
+        row = {**dataclasses.asdict(recipe), "label": recipe.label, **figures,
+               "measure_s": time.perf_counter() - start}
+        record = {"recipe": dataclasses.asdict(recipe), "config": dataclasses.asdict(config),
+                  "versions": versions(), "row": row}
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, indent=1, default=_json_default))
+        tmp.replace(path)
+        rows[i] = {**row, "cached": False}
+    return pd.DataFrame(rows)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return value.item()
+    raise TypeError(f"figure of type {type(value).__name__} is not JSON serializable; "
+                    "measure functions must return plain numbers and strings")
+
+
+def run_sweep(recipes: Iterable[Recipe] | None = None, config: SweepConfig | None = None, *,
+              use_cache: bool = True, progress: bool | None = None) -> pd.DataFrame:
+    """The chapter's sweep: :func:`default_recipes` (or ``recipes``) measured on TinyViT and MiniLM.
+
+    Cold, this loads both models and measures each recipe (a few seconds each on 2 cores); warm,
+    it reads the cached records. See the module docstring for the columns.
+    """
+    from qtlib.eval.sweep_measure import ChapterBench
+
+    config = config or SweepConfig()
+    recipes = list(recipes) if recipes is not None else default_recipes()
+    bench: ChapterBench | None = None
+
+    def measure(recipe: Recipe) -> dict[str, Any]:
+        nonlocal bench
+        if bench is None:
+            bench = ChapterBench(config)
+        return bench.measure(recipe)
+
+    return run_cached(recipes, measure, config=config, use_cache=use_cache, progress=progress)

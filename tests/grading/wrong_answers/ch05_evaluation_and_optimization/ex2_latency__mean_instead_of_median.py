@@ -1,0 +1,14 @@
+import statistics
+import time
+
+
+def median_latency_ms(fn, *, warmup=3, repeats=20, clock=time.perf_counter):
+    """Reports the mean, which a few outliers drag up."""
+    for _ in range(warmup):
+        fn()
+    timings = []
+    for _ in range(repeats):
+        start = clock()
+        fn()
+        timings.append(clock() - start)
+    return float(statistics.mean(timings)) * 1000.0
