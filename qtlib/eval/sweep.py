@@ -190,6 +190,148 @@ def _json_default(value: Any) -> Any:
                     "measure functions must return plain numbers and strings")
 
 
+class ChapterBench:
+    """The two course models, their data and float32 references, loaded once per sweep.
+
+    ``measure(recipe)`` builds the recipe's TinyViT and MiniLM (never changing the float models),
+    then returns the figures listed in the module docstring.
+    """
+
+    def __init__(self, config: SweepConfig) -> None:
+        from qtlib import data, models
+
+        self.config = config
+        torch.manual_seed(config.seed)
+        torch.set_num_threads(config.threads)
+        self.vit = models.load("tinyvit-digits")
+        test = data.digits("test")
+        self.vit_images, self.vit_labels = test.tensors
+        train_images = data.digits("train").tensors[0][:config.calibration_images]
+        self.vit_calibration = list(train_images.split(64))
+        self.minilm = models.load("minilm")
+        sentences = data.sentences()
+        # even positions for fidelity, odd positions for calibration: never the same sentence
+        fidelity_sentences = sentences[0::2][:config.num_sentences]
+        calibration_sentences = sentences[1::2][:config.calibration_sentences]
+        self.minilm_batches = [self.minilm.tokenize(fidelity_sentences[i:i + 32])
+                               for i in range(0, len(fidelity_sentences), 32)]
+        self.minilm_calibration = [self.minilm.tokenize(calibration_sentences[i:i + 16])
+                                   for i in range(0, len(calibration_sentences), 16)]
+        self.latency_inputs = self.minilm.tokenize(
+            (sentences * config.latency_batch)[:config.latency_batch],
+            pad_to=config.latency_seq_len)
+        with torch.inference_mode():
+            self.minilm_reference = self._embed(self.minilm)
+        self.vit_fp32_bytes = _serialized_bytes(self.vit)
+        self.minilm_fp32_bytes = _serialized_bytes(self.minilm)
+
+    def _embed(self, model: torch.nn.Module) -> torch.Tensor:
+        return torch.cat([model(**batch) for batch in self.minilm_batches])
+
+    def build(self, recipe: Recipe, model_name: str) -> torch.nn.Module:
+        """The recipe applied to a copy of ``model_name`` ("tinyvit" or "minilm")."""
+        from qtlib import methods, reference
+
+        model = self.vit if model_name == "tinyvit" else self.minilm
+        calibration = self.vit_calibration if model_name == "tinyvit" else self.minilm_calibration
+        exclude = list(KEEP_FLOAT[recipe.keep_float][model_name]) or None
+        if recipe.method == "float32":
+            return model
+        if recipe.method == "torch_ao_dynamic":
+            return reference.torch_ao_quantize_dynamic(model)
+        if recipe.method == "dynamic_int8":
+            new, _ = methods.quantize_dynamic(model, exclude=exclude)
+        elif recipe.method == "static_int8":
+            new, _ = methods.quantize_static(model, calibration, observer=recipe.setting,
+                                             exclude=exclude)
+        elif recipe.method == "weight_only_int4":
+            new, _ = methods.quantize_weight_only(model, num_bits=4,
+                                                  group_size=int(recipe.setting[1:]),
+                                                  exclude=exclude)
+        elif recipe.method == "weight_sharing":
+            new, _ = methods.share_weights(model, num_clusters=int(recipe.setting[1:]),
+                                           exclude=exclude, seed=self.config.seed)
+        else:  # Recipe validates its method, so this is a new method without a branch here
+            raise ValueError(f"no builder for method {recipe.method!r}")
+        return new.eval()
+
+    @torch.inference_mode()
+    def measure(self, recipe: Recipe) -> dict[str, Any]:
+        """Every figure of ``recipe`` on both models (plain floats, JSON-ready)."""
+        from qtlib.eval.quality import fidelity, neighbour_agreement
+
+        cfg = self.config
+        torch.manual_seed(cfg.seed)
+        vit = self.build(recipe, "tinyvit")
+        vit_pred = vit(self.vit_images).argmax(dim=-1)
+        vit_bytes = _serialized_bytes(vit)
+        del vit
+        minilm = self.build(recipe, "minilm")
+        out = self._embed(minilm)
+        fid = fidelity(self.minilm_reference, out)
+        timing = alternated_latency(lambda: self.minilm(**self.latency_inputs),
+                                    lambda: minilm(**self.latency_inputs),
+                                    budget_s=cfg.latency_budget_s)
+        minilm_bytes = _serialized_bytes(minilm)
+        return {
+            "vit_accuracy": (vit_pred == self.vit_labels).double().mean().item(),
+            "vit_size_bytes": vit_bytes,
+            "vit_size_kb": vit_bytes / 1e3,
+            "vit_size_ratio": vit_bytes / self.vit_fp32_bytes,
+            "minilm_cos_mean": fid["cosine_mean"],
+            "minilm_cos_min": fid["cosine_min"],
+            "minilm_sqnr_db": min(fid["sqnr_db"], 999.0),
+            "minilm_neighbour_agreement": neighbour_agreement(self.minilm_reference, out),
+            "minilm_size_bytes": minilm_bytes,
+            "minilm_size_mb": minilm_bytes / 1e6,
+            "minilm_size_ratio": minilm_bytes / self.minilm_fp32_bytes,
+            "minilm_latency_ms": timing["candidate_ms"],
+            "minilm_latency_p10_ms": timing["candidate_p10_ms"],
+            "minilm_latency_p90_ms": timing["candidate_p90_ms"],
+            "minilm_fp32_latency_ms": timing["baseline_ms"],
+            "minilm_speedup": timing["baseline_ms"] / timing["candidate_ms"],
+            "threads": torch.get_num_threads(),
+            "latency_shape": f"{cfg.latency_batch}x{cfg.latency_seq_len}",
+        }
+
+
+def _serialized_bytes(model: torch.nn.Module) -> int:
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    return buffer.getbuffer().nbytes
+
+
+def alternated_latency(baseline: Callable[[], Any], candidate: Callable[[], Any], *,
+                       budget_s: float = 0.4, warmup: int = 3, min_repeats: int = 5,
+                       clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
+    """Median (and p10/p90 for the candidate) milliseconds of two callables timed alternately.
+
+    Both are warmed up, then called in turn (baseline, candidate, baseline, ...) until
+    ``budget_s`` seconds have passed and each ran at least ``min_repeats`` times, so both
+    medians see the same machine load and their ratio is fair even when absolute times drift.
+    """
+    if budget_s <= 0 or min_repeats < 1 or warmup < 0:
+        raise ValueError("budget_s must be > 0, min_repeats >= 1 and warmup >= 0; got "
+                         f"{budget_s}, {min_repeats}, {warmup}")
+    for _ in range(warmup):
+        baseline()
+        candidate()
+    times: dict[str, list[float]] = {"baseline": [], "candidate": []}
+    start_all = clock()
+    while len(times["candidate"]) < min_repeats or clock() - start_all < budget_s:
+        for name, fn in (("baseline", baseline), ("candidate", candidate)):
+            start = clock()
+            fn()
+            times[name].append((clock() - start) * 1000.0)
+    base = torch.tensor(times["baseline"], dtype=torch.float64)
+    cand = torch.tensor(times["candidate"], dtype=torch.float64)
+    return {"baseline_ms": base.quantile(0.5).item(), "candidate_ms": cand.quantile(0.5).item(),
+            "candidate_p10_ms": cand.quantile(0.1).item(),
+            "candidate_p90_ms": cand.quantile(0.9).item(), "n": float(len(cand))}
+
+
 def run_sweep(recipes: Iterable[Recipe] | None = None, config: SweepConfig | None = None, *,
               use_cache: bool = True, progress: bool | None = None) -> pd.DataFrame:
     """The chapter's sweep: :func:`default_recipes` (or ``recipes``) measured on TinyViT and MiniLM.
@@ -197,8 +339,6 @@ def run_sweep(recipes: Iterable[Recipe] | None = None, config: SweepConfig | Non
     Cold, this loads both models and measures each recipe (a few seconds each on 2 cores); warm,
     it reads the cached records. See the module docstring for the columns.
     """
-    from qtlib.eval.sweep_measure import ChapterBench
-
     config = config or SweepConfig()
     recipes = list(recipes) if recipes is not None else default_recipes()
     bench: ChapterBench | None = None
