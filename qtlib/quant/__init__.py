@@ -15,6 +15,7 @@ from qtlib.quant.affine import (
     quantize,
 )
 from qtlib.quant.checks import qparams_shape
+from qtlib.quant.kmeans import kmeans_1d
 from qtlib.quant.observers import (
     OBSERVERS,
     HistogramObserver,
@@ -38,7 +39,7 @@ from qtlib.quant.spec import GRANULARITIES, QuantSpec
 __all__ = [
     "EPS", "GRANULARITIES", "OBSERVERS", "HistogramObserver", "MSEObserver", "MinMaxObserver",
     "MovingAverageMinMaxObserver", "Observer", "PercentileObserver", "QuantSpec",
-    "choose_qparams", "dequantize", "fake_quantize", "make_observer", "min_max", "pack_bits",
-    "pack_int2", "pack_int4", "qparams_from_min_max", "qparams_shape", "quantize",
+    "choose_qparams", "dequantize", "fake_quantize", "kmeans_1d", "make_observer", "min_max",
+    "pack_bits", "pack_int2", "pack_int4", "qparams_from_min_max", "qparams_shape", "quantize",
     "unpack_bits", "unpack_int2", "unpack_int4",
 ]

@@ -1,0 +1,49 @@
+"""One-dimensional k-means for weight sharing (ch05): a codebook and one index per weight."""
+
+from __future__ import annotations
+
+import torch
+
+from qtlib.quant.checks import check_float_tensor
+
+
+def kmeans_1d(values: torch.Tensor, num_clusters: int, *, iters: int = 50, seed: int = 0,
+              max_init_samples: int = 1_000_000) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cluster scalar values with Lloyd's algorithm; deterministic.
+
+    Init: the codebook starts at the quantiles ``(i + 0.5) / k`` of the values (computed on at most
+    ``max_init_samples`` values drawn with ``seed``), so dense regions get more centroids. Each
+    step assigns every value to the nearest centroid (via the midpoints of the sorted codebook)
+    and moves each centroid to the mean of its values; an empty cluster keeps its centroid. Stops
+    after ``iters`` steps or when no assignment changes.
+
+    Args:
+        values: float tensor of any shape (flattened), finite, non-empty.
+        num_clusters: k, from 1 to 256.
+    Returns:
+        ``(codebook float32 [k] sorted ascending, indices int64 of values' shape, in [0, k))``.
+    """
+    check_float_tensor(values, "values")
+    if not isinstance(num_clusters, int) or not 1 <= num_clusters <= 256:
+        raise ValueError(f"num_clusters must be an int from 1 to 256, got {num_clusters!r}")
+    x = values.detach().reshape(-1).double()
+    sample = x
+    if x.numel() > max_init_samples:
+        g = torch.Generator().manual_seed(seed)
+        sample = x[torch.randperm(x.numel(), generator=g)[:max_init_samples]]
+    qs = (torch.arange(num_clusters, dtype=torch.float64) + 0.5) / num_clusters
+    codebook = torch.quantile(sample, qs)
+    idx = None
+    for _ in range(iters):
+        codebook = torch.sort(codebook).values
+        mid = (codebook[1:] + codebook[:-1]) / 2
+        new_idx = torch.bucketize(x, mid)
+        if idx is not None and torch.equal(new_idx, idx):
+            break
+        idx = new_idx
+        sums = torch.zeros(num_clusters, dtype=torch.float64).index_add_(0, idx, x)
+        counts = torch.bincount(idx, minlength=num_clusters).double()
+        codebook = torch.where(counts > 0, sums / counts.clamp(min=1), codebook)
+    codebook = torch.sort(codebook).values
+    idx = torch.bucketize(x, (codebook[1:] + codebook[:-1]) / 2)
+    return codebook.float(), idx.reshape(values.shape)
