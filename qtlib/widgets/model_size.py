@@ -88,12 +88,14 @@ def model_size_widget(initial_params: int = 22_700_000):
     )
     output = widgets.HTML()
 
-    def update(change: dict | None = None) -> None:
-        num_params = int(round(10 ** slider.value))
+    def show(num_params: int) -> None:
         output.value = f"<pre class='qt-model-size'>{model_size_text(num_params)}</pre>"
 
+    def update(change: dict) -> None:
+        show(int(round(10 ** change["new"])))
+
     slider.observe(update, names="value")
-    update()
+    show(initial_params)  # exact, before the slider rounds log10(N) to its 0.1 step
     box = widgets.VBox([slider, output])
     box.add_class("qt-model-size-explorer")
     return box
