@@ -16,6 +16,7 @@ here, so a change answers in well under 300 ms.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -246,6 +247,7 @@ def tradeoff_widget(table: pd.DataFrame, *, method: str = "dynamic_int8",
     w_y = widgets.Dropdown(options=axes, value=y, description="y axis",
                            layout=widgets.Layout(width="480px"))
     out = widgets.Output()
+    headline = widgets.HTML()
 
     busy = False  # True while one change updates the other dropdowns: refresh once, at the end
 
@@ -255,6 +257,9 @@ def tradeoff_widget(table: pd.DataFrame, *, method: str = "dynamic_int8",
         view = explore(table, w_method.value, w_setting.value, w_keep.value, x=w_x.value,
                        y=w_y.value)
         box.last_view = view  # what is on screen, for tests and for the curious
+        verdict = "on the Pareto front" if view.on_front.loc[view.row.name] else "dominated"
+        headline.value = (f"<b class='qt-tradeoff-choice'>{html.escape(view.row['label'])}: "
+                          f"{verdict}</b>")
         out.clear_output(wait=True)
         with out:
             display(view.figure)
@@ -286,7 +291,8 @@ def tradeoff_widget(table: pd.DataFrame, *, method: str = "dynamic_int8",
 
     controls = widgets.HBox([widgets.VBox([w_method, w_setting, w_keep]),
                              widgets.VBox([w_x, w_y])])
-    box = widgets.VBox([controls, out])
+    box = widgets.VBox([controls, headline, out])
+    box.add_class("qt-tradeoff-explorer")
     w_method.observe(on_method, names="value")
     w_setting.observe(on_setting, names="value")
     for w in (w_keep, w_x, w_y):

@@ -104,13 +104,14 @@ def test_callback_answers_fast_relative_to_a_plot_budget():
 def test_widget_builds_and_updates():
     table = make_table()
     box = tradeoff.tradeoff_widget(table)
-    controls, out = box.children
+    controls, headline, out = box.children
     w_method, w_setting, w_keep = controls.children[0].children
     assert w_method.value == "dynamic_int8"
     w_method.value = "weight_sharing"
     assert list(w_setting.options) == ["k4", "k16"]
     assert list(w_keep.options) == ["none"]
     assert box.last_view.row["label"] == "ws4"
+    assert "ws4: on the Pareto front" not in headline.value and "ws4: dominated" in headline.value
     w_setting.value = "k16"
     assert box.last_view.row["label"] == "ws16"
     w_method.value = "dynamic_int8"

@@ -1,0 +1,67 @@
+"""ch05's trade-off explorer works in a real JupyterLab in headless Chromium.
+
+The notebook here builds the explorer from a small fixed table (the chapter's own notebook needs
+the full sweep, which the notebook tests run); the widget code is the chapter's.
+"""
+
+import nbformat
+import pytest
+from browser_lab import open_notebook, run_all_cells, running_lab, screenshot, stderr_outputs
+
+EXPLORER = ".qt-tradeoff-explorer"
+CHOICE = f"{EXPLORER} .qt-tradeoff-choice"
+
+SETUP = '''
+import pandas as pd
+from qtlib.widgets.tradeoff import tradeoff_widget
+
+rows = [
+    ("float32", "float32", "-", "none", 20.0, 1.0, 90.0, 0.97),
+    ("dynamic_int8 per-token", "dynamic_int8", "per-token", "none", 9.0, 0.997, 23.0, 0.965),
+    ("dynamic_int8 per-token | keep ffn_output", "dynamic_int8", "per-token", "ffn_output",
+     12.0, 0.999, 35.0, 0.97),
+    ("weight_sharing k4", "weight_sharing", "k4", "none", 25.0, 0.80, 20.0, 0.60),
+    ("weight_sharing k16", "weight_sharing", "k16", "none", 24.0, 0.99, 25.0, 0.96),
+]
+table = pd.DataFrame(rows, columns=["label", "method", "setting", "keep_float",
+                                    "minilm_latency_ms", "minilm_cos_mean", "minilm_size_mb",
+                                    "vit_accuracy"])
+tradeoff_widget(table)
+'''
+
+
+@pytest.mark.browser
+def test_tradeoff_explorer_follows_the_dropdowns(page, tmp_path):
+    course = tmp_path / "course"
+    course.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(SETUP)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
+    nbformat.write(nb, course / "explorer.ipynb")
+    with running_lab(course) as lab:
+        open_notebook(page, lab, "explorer.ipynb")
+        run_all_cells(page)
+        page.wait_for_selector(CHOICE, timeout=60_000)
+        assert stderr_outputs(page) == []
+        before = page.locator(CHOICE).inner_text()
+        assert before == "dynamic_int8 per-token: on the Pareto front"
+        page.wait_for_selector(f"{EXPLORER} img", timeout=30_000)   # the plot is drawn
+        page.locator(f"{EXPLORER} select").first.select_option("weight_sharing")
+        page.wait_for_function(
+            "([sel, old]) => document.querySelector(sel).innerText !== old",
+            arg=[CHOICE, before], timeout=30_000)
+        after = page.locator(CHOICE).inner_text()
+        # the setting dropdown follows the method; its first setting is k4
+        settings = page.locator(f"{EXPLORER} select").nth(1).locator("option").all_inner_texts()
+        page.locator(f"{EXPLORER} select").nth(1).select_option("k16")
+        page.wait_for_function(
+            "([sel, old]) => document.querySelector(sel).innerText !== old",
+            arg=[CHOICE, after], timeout=30_000)
+        last = page.locator(CHOICE).inner_text()
+        path = screenshot(page, "ch05_tradeoff_explorer")
+        assert stderr_outputs(page) == []
+    assert after == "weight_sharing k4: dominated"
+    assert settings == ["k4", "k16"]
+    assert last == "weight_sharing k16: dominated"
+    assert path.stat().st_size > 10_000
