@@ -65,7 +65,7 @@ class DynamicInt8Linear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_features)
-        x2 = x.reshape(-1, self.in_features).float()
+        x2 = x.detach().reshape(-1, self.in_features).float()  # inference only: no gradient
         if self.act_spec == self.default_act_spec:
             q, s = quantize_per_token_int8(x2)
             z = None

@@ -72,7 +72,7 @@ class StaticInt8Linear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_features)
-        x2 = x.reshape(-1, self.in_features).float()
+        x2 = x.detach().reshape(-1, self.in_features).float()  # inference only: no gradient
         q, z = quantize_activation_int8(x2, self.act_scale, self.act_zero_point, self.act_spec)
         y = int8_linear(q, z, self.act_scale, self.weight_int8, self.weight_scale, self.bias)
         return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)

@@ -1,0 +1,15 @@
+"""qtlib.reference: the same jobs through torch.ao and torchao, to cross-check qtlib (ch04, ch05).
+
+Small adapters that state the versions they were checked with (torch 2.13.0 / torchao 0.18.0),
+so the chapters do not depend on APIs that move.
+"""
+
+from qtlib.reference.torch_ao import (
+    mha_fastpath_disabled,
+    torch_ao_quantize_dynamic,
+    torch_ao_quantize_static,
+)
+from qtlib.reference.torchao_adapters import torchao_int8_dynamic, torchao_int8_weight_only
+
+__all__ = ["mha_fastpath_disabled", "torch_ao_quantize_dynamic", "torch_ao_quantize_static",
+           "torchao_int8_dynamic", "torchao_int8_weight_only"]
