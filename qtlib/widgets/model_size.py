@@ -70,10 +70,11 @@ def model_size_text(num_params: int) -> str:
     return "\n".join(lines)
 
 
-def model_size_widget(initial_params: int = 22_700_000):
+def model_size_widget(initial_params: int = 22_600_000):
     """A slider over log10(number of parameters) (3 to 11) that prints :func:`model_size_text`.
 
-    The default, 22.7 million, is MiniLM-L6's parameter count (the course's sentence encoder).
+    The default, 22.6 million, is close to MiniLM-L6's parameter count (chapter 0 prints the
+    exact figure of the model it loads).
     Returns the ``ipywidgets.VBox``; display it (it is the last expression of a cell).
     """
     import ipywidgets as widgets
