@@ -1,0 +1,57 @@
+"""Metrics and measurement (layer 4): latency, memory, quality, results, tasks.
+
+- latency: ``measure_latency``, ``compare_latency``, ``latency_stats``, ``LatencyRecord``
+- memory: ``param_bytes_by_dtype``, ``total_bytes``, ``serialized_size``,
+  ``peak_forward_memory``, ``module_breakdown``
+- quality: ``accuracy``, ``perplexity``, ``language_model_loss``, ``unigram_loss``,
+  ``fidelity``, ``model_fidelity``, ``neighbour_agreement``, ``paraphrase_retrieval``
+- results: ``Result``, ``compare``, ``pareto_front``, ``pareto_mask``, ``save_results``,
+  ``load_results``
+- tasks: ``evaluate(model, task="digits" | "tinygpt" | "minilm")``, ``environment()``
+"""
+
+from qtlib.eval.env import cpu_model, environment
+from qtlib.eval.latency import (
+    LatencyComparison,
+    LatencyRecord,
+    compare_latency,
+    latency_stats,
+    measure_latency,
+)
+from qtlib.eval.memory import (
+    module_breakdown,
+    module_kind,
+    param_bytes_by_dtype,
+    peak_forward_memory,
+    serialized_size,
+    total_bytes,
+)
+from qtlib.eval.quality import (
+    accuracy,
+    fidelity,
+    language_model_loss,
+    model_fidelity,
+    nearest_neighbours,
+    neighbour_agreement,
+    paraphrase_retrieval,
+    perplexity,
+    unigram_loss,
+)
+from qtlib.eval.results import (
+    Result,
+    compare,
+    load_results,
+    pareto_front,
+    pareto_mask,
+    save_results,
+)
+from qtlib.eval.tasks import TASKS, evaluate
+
+__all__ = [
+    "TASKS", "LatencyComparison", "LatencyRecord", "Result", "accuracy", "compare",
+    "compare_latency", "cpu_model", "environment", "evaluate", "fidelity", "language_model_loss",
+    "latency_stats", "load_results", "measure_latency", "model_fidelity", "module_breakdown",
+    "module_kind", "nearest_neighbours", "neighbour_agreement", "param_bytes_by_dtype",
+    "paraphrase_retrieval", "pareto_front", "pareto_mask", "peak_forward_memory", "perplexity",
+    "save_results", "serialized_size", "total_bytes", "unigram_loss",
+]
