@@ -65,6 +65,9 @@ def _check_causal(model: nn.Module, window: torch.Tensor) -> None:
         return
     changed = window.clone()
     first = output_tensor(model(window))
+    if first.dim() != 3 or first.shape[:2] != window.shape:
+        raise ValueError(f"model must map [B, T] token ids to [B, T, vocab] logits; got "
+                         f"{tuple(first.shape)} for input {tuple(window.shape)}")
     vocab = first.size(-1)
     changed[0, -1] = (changed[0, -1] + 1) % vocab
     second = output_tensor(model(changed))

@@ -138,7 +138,7 @@ def save_checkpoint(name: str, model: torch.nn.Module, record: dict[str, Any],
                     directory: Path = CHECKPOINT_DIR) -> Path:
     """Write ``NAME.pt`` ({name, config, state_dict, record}) and ``NAME.json`` (the record)."""
     directory.mkdir(parents=True, exist_ok=True)
-    record = {**record, "torch_version": torch.__version__, "threads": TRAIN_THREADS}
+    record = {**record, "torch_version": str(torch.__version__), "threads": TRAIN_THREADS}
     path = directory / f"{name}.pt"
     torch.save({"name": name, "config": asdict(model.cfg), "record": record,
                 "state_dict": {k: v.contiguous() for k, v in model.state_dict().items()}}, path)
