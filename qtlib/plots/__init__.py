@@ -1,0 +1,21 @@
+"""Figures (layer 6): each function returns ``Plot(figure, description)``.
+
+The description is a one-paragraph text alternative computed from the same data, for screen
+readers and for checking a figure's message in tests. Colours come from the Okabe-Ito
+colour-blind-safe palette; every axis states its unit. Figures are created without pyplot:
+show one in a notebook with ``display(plot.figure)``.
+
+- ``tradeoff_scatter(results, x="size_bytes", y="accuracy")``: Pareto front highlighted
+- ``latency_distributions(records_or_comparison)``: per-call latency boxes and samples
+- ``memory_bars(model, by="kind" | "module")``: stored bytes per kind or module
+- ``error_histogram(reference, candidate)``: distribution of output or weight errors
+"""
+
+from qtlib.plots._common import OKABE_ITO, Plot
+from qtlib.plots.errors import error_histogram
+from qtlib.plots.latency import latency_distributions
+from qtlib.plots.memory import memory_bars
+from qtlib.plots.tradeoff import tradeoff_scatter
+
+__all__ = ["OKABE_ITO", "Plot", "error_histogram", "latency_distributions", "memory_bars",
+           "tradeoff_scatter"]
