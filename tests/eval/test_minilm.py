@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import qtlib  # noqa: F401  (warnings policy before sentence-transformers imports torchao)
-from qtlib.data import sentences
+from qtlib.data import paraphrase_pairs, sentences
+from qtlib.eval import paraphrase_retrieval
 from qtlib.models import load
 
 
@@ -42,6 +43,8 @@ def test_matches_sentence_transformers_encode(minilm):
     assert ours.dtype == torch.float32 and ours.shape == (len(texts), 384)
     assert torch.allclose(ours, expected, atol=1e-5, rtol=0)
     assert torch.allclose(ours.norm(dim=1), torch.ones(len(texts)), atol=1e-5)
+    # the float model finds most paraphrases: the sentence set is fit for retrieval checks
+    assert paraphrase_retrieval(ours, paraphrase_pairs()) >= 0.8
 
 
 def test_tokenize_and_forward(minilm):
