@@ -8,9 +8,21 @@ import torch
 from torch import nn
 
 
+def _mode_matters(module: nn.Module) -> bool:
+    """Modules whose output depends on train/eval mode: dropout (p > 0) and batch norm."""
+    if isinstance(module, nn.modules.dropout._DropoutNd):
+        return module.p > 0
+    return isinstance(module, nn.modules.batchnorm._BatchNorm)
+
+
 def require_eval_mode(model: Any, name: str = "model") -> None:
-    """Raise if ``model`` is an nn.Module (or holds submodules) still in training mode."""
-    if isinstance(model, nn.Module) and any(m.training for m in model.modules()):
+    """Raise if ``model`` is in training mode, or holds a dropout/batch-norm layer that is.
+
+    Other submodules' flags are ignored: e.g. torch.ao's ``quantize_dynamic`` returns an
+    eval-mode model whose new quantized layers say ``training=True`` but behave the same.
+    """
+    if isinstance(model, nn.Module) and (model.training or any(
+            m.training and _mode_matters(m) for m in model.modules())):
         raise ValueError(f"{name} is in training mode (dropout active, statistics updating), so "
                          f"its outputs are random; call {name}.eval() first")
 

@@ -32,8 +32,6 @@ class PackedInt4Linear(nn.Module):
 class PositionLogits(nn.Module):
     """Causal by construction: logits at window position p are [p, 0] whatever the tokens."""
 
-    is_causal = True
-
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         n, t = idx.shape
         logits = torch.zeros(n, t, 2)
@@ -58,3 +56,7 @@ class SeesTheFuture(nn.Module):
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         mean = idx.float().mean(dim=1, keepdim=True)                       # [N, 1]
         return torch.stack([mean.expand_as(idx.float()), -mean.expand_as(idx.float())], dim=2)
+
+
+class DeclaredNonCausal(PositionLogits):
+    is_causal = False

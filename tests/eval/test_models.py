@@ -68,3 +68,17 @@ def test_tinyvit_training_reaches_the_target():
     finally:
         torch.set_num_threads(threads)
     assert record["test_accuracy"] >= 0.95
+
+
+def test_perplexity_accepts_torch_ao_dynamic_tinygpt():
+    # torch.ao's per-tensor activation scales couple positions slightly, and its new layers say
+    # training=True: neither may make qtlib refuse the model.
+    from torch import nn
+    from torch.ao.quantization import quantize_dynamic
+
+    model = load("tinygpt")
+    quantized = quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+    tokens = corpus_bytes("test")[:2000]
+    ref = language_model_loss(model, tokens)["bits_per_token"]
+    got = language_model_loss(quantized, tokens)["bits_per_token"]
+    assert abs(got - ref) < 0.2

@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from eval_helpers import Bigram, PositionLogits, SeesTheFuture
+from eval_helpers import Bigram, DeclaredNonCausal, PositionLogits, SeesTheFuture
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -83,6 +83,8 @@ def test_perplexity_bad_input():
     tokens = torch.zeros(10, dtype=torch.int64)
     with pytest.raises(ValueError, match="not causal"):
         perplexity(SeesTheFuture().eval(), torch.arange(10) % 2, context_length=4)
+    with pytest.raises(ValueError, match="is_causal is False"):
+        perplexity(DeclaredNonCausal().eval(), tokens, context_length=4)
     with pytest.raises(ValueError, match="1-D int64"):
         perplexity(model, tokens.float(), context_length=4)
     with pytest.raises(ValueError, match="at least 2"):
