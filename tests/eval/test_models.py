@@ -6,7 +6,16 @@ import torch
 from qtlib.data import corpus_bytes, digits
 from qtlib.eval import accuracy, language_model_loss, unigram_loss
 from qtlib.models import checkpoint_record, load
-from qtlib.models.train import train_tinygpt, train_tinyvit
+from qtlib.models.train import TRAIN_THREADS, train_tinygpt, train_tinyvit
+
+
+@pytest.fixture(autouse=True)
+def _training_threads():
+    """Run as the training script does (1 thread): deterministic, and no oversubscription."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(TRAIN_THREADS)
+    yield
+    torch.set_num_threads(threads)
 
 
 def test_unknown_name_lists_the_names():
@@ -61,12 +70,7 @@ def test_tinygpt_training_is_deterministic_and_learns():
 
 @pytest.mark.slow
 def test_tinyvit_training_reaches_the_target():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        model, record = train_tinyvit(progress=False)
-    finally:
-        torch.set_num_threads(threads)
+    model, record = train_tinyvit(progress=False)
     assert record["test_accuracy"] >= 0.95
 
 
