@@ -44,6 +44,7 @@ class DynamicInt8Linear(nn.Module):
         if self.act_spec.granularity not in ("per_token", "per_tensor"):
             raise ValueError(f"act_spec.granularity must be 'per_token' or 'per_tensor', got "
                              f"{self.act_spec.granularity!r}")
+        self._fast = self.act_spec == self.default_act_spec
         self.in_features, self.out_features = in_features, out_features
         self.register_buffer("weight_int8", torch.zeros(out_features, in_features,
                                                         dtype=torch.int8))
@@ -66,7 +67,7 @@ class DynamicInt8Linear(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_features)
         x2 = x.detach().reshape(-1, self.in_features).float()  # inference only: no gradient
-        if self.act_spec == self.default_act_spec:
+        if self._fast:
             q, s = quantize_per_token_int8(x2)
             z = None
         else:
