@@ -49,18 +49,16 @@ METHODS: dict[str, tuple[tuple[str, ...], str]] = {
                                       "indices"),
 }
 
-#: Layer group left in float -> glob patterns of module names per model ("" = nothing kept).
+#: Layer group left in float -> fnmatch patterns of module names per model (``?`` is one
+#: character, so ``layer.?.output.dense`` is the FFN output and not ``attention.output.dense``).
 KEEP_FLOAT: dict[str, dict[str, tuple[str, ...]]] = {
     "none": {"tinyvit": (), "minilm": ()},
-    "ffn_output": {"tinyvit": ("blocks.*.mlp.fc2",),
-                   "minilm": ("bert.encoder.layer.*.output.dense",)},
-    "attention": {"tinyvit": ("blocks.*.attn.*",),
-                  "minilm": ("bert.encoder.layer.*.attention.*",)},
+    "ffn_output": {"tinyvit": ("blocks.?.mlp.fc2",),
+                   "minilm": ("bert.encoder.layer.?.output.dense",)},
 }
 KEEP_FLOAT_DESCRIPTIONS = {
     "none": "every layer the method handles is converted",
     "ffn_output": "the FFN down-projections stay float (where activation outliers live)",
-    "attention": "the attention projections (q, k, v, output) stay float",
 }
 
 
@@ -92,14 +90,20 @@ class Recipe:
         return text if self.keep_float == "none" else f"{text} | keep {self.keep_float}"
 
 
+#: Methods whose recipes are also measured with a layer group kept in float: those that quantize
+#: activations or weights to a grid (weight sharing's codebooks, torch.ao's reference, float32:
+#: with nothing kept in float only).
+KEEP_FLOAT_METHODS = ("dynamic_int8", "static_int8", "weight_only_int4")
+
+
 def default_recipes() -> list[Recipe]:
-    """Every recipe the chapter's table and explorer offer: float32, then each method x setting x
-    layer group (torch.ao's dynamic recipe only with nothing kept in float)."""
+    """Every recipe the chapter's table and explorer offer: float32, then each method x setting,
+    and for :data:`KEEP_FLOAT_METHODS` each layer group of :data:`KEEP_FLOAT` as well."""
     recipes = [Recipe("float32")]
     for method, (settings, _) in METHODS.items():
         if method == "float32":
             continue
-        groups = ["none"] if method == "torch_ao_dynamic" else list(KEEP_FLOAT)
+        groups = list(KEEP_FLOAT) if method in KEEP_FLOAT_METHODS else ["none"]
         recipes += [Recipe(method, s, g) for s in settings for g in groups]
     return recipes
 
@@ -111,7 +115,8 @@ class SweepConfig:
     ``num_sentences`` MiniLM sentences for fidelity (each batch padded to its longest sentence);
     ``calibration_sentences`` / ``calibration_images`` for static quantization; latency of
     ``latency_batch x latency_seq_len`` tokens with ``threads`` threads, each variant timed for
-    about ``latency_budget_s`` seconds alternated with float32.
+    alternated with float32 (``qtlib.eval.compare_latency``) for about ``latency_budget_s``
+    seconds of timed calls (both variants together).
     """
 
     num_sentences: int = 96
@@ -119,7 +124,7 @@ class SweepConfig:
     calibration_images: int = 256
     latency_batch: int = 1
     latency_seq_len: int = 128
-    latency_budget_s: float = 0.4
+    latency_budget_s: float = 1.0
     threads: int = 2
     seed: int = 0
 
@@ -238,7 +243,7 @@ class ChapterBench:
         if recipe.method == "float32":
             return model
         if recipe.method == "torch_ao_dynamic":
-            return reference.torch_ao_quantize_dynamic(model)
+            return reference.torch_ao_quantize_dynamic(model).eval()
         if recipe.method == "dynamic_int8":
             new, _ = methods.quantize_dynamic(model, exclude=exclude)
         elif recipe.method == "static_int8":
@@ -258,6 +263,7 @@ class ChapterBench:
     @torch.inference_mode()
     def measure(self, recipe: Recipe) -> dict[str, Any]:
         """Every figure of ``recipe`` on both models (plain floats, JSON-ready)."""
+        from qtlib.eval.latency import compare_latency
         from qtlib.eval.quality import fidelity, neighbour_agreement
 
         cfg = self.config
@@ -269,9 +275,10 @@ class ChapterBench:
         minilm = self.build(recipe, "minilm")
         out = self._embed(minilm)
         fid = fidelity(self.minilm_reference, out)
-        timing = alternated_latency(lambda: self.minilm(**self.latency_inputs),
-                                    lambda: minilm(**self.latency_inputs),
-                                    budget_s=cfg.latency_budget_s)
+        timing = compare_latency({"float32": self.minilm, "candidate": minilm},
+                                 self.latency_inputs, threads=cfg.threads,
+                                 budget_s=cfg.latency_budget_s)
+        cand, base = timing.records["candidate"], timing.records["float32"]
         minilm_bytes = _serialized_bytes(minilm)
         return {
             "vit_accuracy": (vit_pred == self.vit_labels).double().mean().item(),
@@ -285,11 +292,12 @@ class ChapterBench:
             "minilm_size_bytes": minilm_bytes,
             "minilm_size_mb": minilm_bytes / 1e6,
             "minilm_size_ratio": minilm_bytes / self.minilm_fp32_bytes,
-            "minilm_latency_ms": timing["candidate_ms"],
-            "minilm_latency_p10_ms": timing["candidate_p10_ms"],
-            "minilm_latency_p90_ms": timing["candidate_p90_ms"],
-            "minilm_fp32_latency_ms": timing["baseline_ms"],
-            "minilm_speedup": timing["baseline_ms"] / timing["candidate_ms"],
+            "minilm_latency_ms": cand.median_ms,
+            "minilm_latency_p10_ms": cand.p10_ms,
+            "minilm_latency_p90_ms": cand.p90_ms,
+            "minilm_latency_n": cand.n,
+            "minilm_fp32_latency_ms": base.median_ms,
+            "minilm_speedup": base.median_ms / cand.median_ms,
             "threads": torch.get_num_threads(),
             "latency_shape": f"{cfg.latency_batch}x{cfg.latency_seq_len}",
         }
@@ -301,35 +309,6 @@ def _serialized_bytes(model: torch.nn.Module) -> int:
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
     return buffer.getbuffer().nbytes
-
-
-def alternated_latency(baseline: Callable[[], Any], candidate: Callable[[], Any], *,
-                       budget_s: float = 0.4, warmup: int = 3, min_repeats: int = 5,
-                       clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
-    """Median (and p10/p90 for the candidate) milliseconds of two callables timed alternately.
-
-    Both are warmed up, then called in turn (baseline, candidate, baseline, ...) until
-    ``budget_s`` seconds have passed and each ran at least ``min_repeats`` times, so both
-    medians see the same machine load and their ratio is fair even when absolute times drift.
-    """
-    if budget_s <= 0 or min_repeats < 1 or warmup < 0:
-        raise ValueError("budget_s must be > 0, min_repeats >= 1 and warmup >= 0; got "
-                         f"{budget_s}, {min_repeats}, {warmup}")
-    for _ in range(warmup):
-        baseline()
-        candidate()
-    times: dict[str, list[float]] = {"baseline": [], "candidate": []}
-    start_all = clock()
-    while len(times["candidate"]) < min_repeats or clock() - start_all < budget_s:
-        for name, fn in (("baseline", baseline), ("candidate", candidate)):
-            start = clock()
-            fn()
-            times[name].append((clock() - start) * 1000.0)
-    base = torch.tensor(times["baseline"], dtype=torch.float64)
-    cand = torch.tensor(times["candidate"], dtype=torch.float64)
-    return {"baseline_ms": base.quantile(0.5).item(), "candidate_ms": cand.quantile(0.5).item(),
-            "candidate_p10_ms": cand.quantile(0.1).item(),
-            "candidate_p90_ms": cand.quantile(0.9).item(), "n": float(len(cand))}
 
 
 def run_sweep(recipes: Iterable[Recipe] | None = None, config: SweepConfig | None = None, *,

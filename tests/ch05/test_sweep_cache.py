@@ -33,14 +33,16 @@ def test_default_recipes_cover_the_chapter_table():
     assert len({r.setting for r in recipes if r.method == "weight_only_int4"}) == 2
     assert len({r.setting for r in recipes if r.method == "weight_sharing"}) == 2
     for group in KEEP_FLOAT:
-        assert any(r.keep_float == group for r in recipes if r.method == "dynamic_int8")
+        for method in sweep.KEEP_FLOAT_METHODS:
+            assert any(r.keep_float == group for r in recipes if r.method == method)
+    assert {r.keep_float for r in recipes if r.method == "weight_sharing"} == {"none"}
 
 
 @pytest.mark.parametrize("kwargs, word", [
     ({"method": "dynamic"}, "method"),
     ({"method": "static_int8", "setting": "mse2"}, "setting"),
     ({"method": "dynamic_int8", "setting": "per-token", "keep_float": "embeddings"}, "keep_float"),
-    ({"method": "float32", "keep_float": "attention"}, "keep_float"),
+    ({"method": "float32", "keep_float": "ffn_output"}, "keep_float"),
 ])
 def test_bad_recipe_names_the_argument(kwargs, word):
     with pytest.raises(ValueError, match=word):
