@@ -1,0 +1,80 @@
+"""Facts that chapter 5's prose states as plain text (not computed in a cell) are checked here."""
+
+import inspect
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from qtlib.eval.sweep import SweepConfig
+from qtlib.models.minilm import EMBEDDING_DIM
+from qtlib.nn import index_bits
+
+CHAPTER = Path(__file__).resolve().parents[2] / "solutions" / "ch05_evaluation_and_optimization"
+NOTEBOOK = CHAPTER / "ch05_evaluation_and_optimization.ipynb"
+
+
+@pytest.fixture(scope="module")
+def nb():
+    return nbformat.read(NOTEBOOK, as_version=4)
+
+
+def markdown(nb) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def test_latency_shape_and_threads_in_prose_match_the_sweep(nb):
+    cfg = SweepConfig()
+    text = markdown(nb)
+    assert (cfg.latency_batch, cfg.latency_seq_len, cfg.threads) == (1, 128, 2)
+    assert "batch 1 x 128" in text and "2 threads" in text
+
+
+def test_model_and_packing_facts():
+    assert EMBEDDING_DIM == 384                       # "a 384-dimensional unit vector"
+    assert index_bits(16) == 4 and index_bits(4) == 2  # "k = 16: an index takes 4 bits"
+    assert 32 / index_bits(16) == 8                    # "about 8x"
+
+
+def test_torch_ao_dynamic_linear_uses_a_7_bit_activation_range():
+    from torch.ao.nn.quantized.dynamic.modules import linear
+
+    assert re.search(r"reduce_range\s*=\s*True", inspect.getsource(linear.Linear.forward))
+
+
+def test_the_broken_import_is_still_broken():
+    with pytest.raises(ImportError):
+        from torch.quantization import quantize_static  # noqa: F401
+
+
+def test_exercises_are_complete_and_worth_what_the_headings_say(nb):
+    meta = [c.metadata["nbgrader"] for c in nb.cells if "nbgrader" in c.metadata]
+    answers = [m["grade_id"][: -len("_answer")] for m in meta if m["grade_id"].endswith("_answer")]
+    assert len(answers) >= 6 and len(set(answers)) == len(answers)
+    manual = [m for m in meta if m["grade"] and m["solution"]]
+    assert len(manual) == 1, "at most one manually graded answer"
+    for ex in answers:
+        points = sum(m.get("points", 0) for m in meta
+                     if m["grade"] and (m["grade_id"].startswith(f"{ex}_test")
+                                        or m["grade_id"] == f"{ex}_answer"))
+        number = ex.split("_")[0][2:]
+        heading = re.search(rf"Exercise {number} \((\d+) points", markdown(nb))
+        assert heading and int(heading.group(1)) == points, ex
+
+
+def test_every_test_cell_seeds_and_asserts_visibly(nb):
+    for cell in nb.cells:
+        m = cell.metadata.get("nbgrader", {})
+        if m.get("grade") and not m.get("solution"):
+            visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+            assert "torch.manual_seed(" in visible, m["grade_id"]
+            assert re.search(r"^assert ", visible, re.M), m["grade_id"]
+
+
+def test_baseline_ships_with_the_chapter_and_covers_the_sweep():
+    from qtlib.eval.regression import load_baseline
+    from qtlib.eval.sweep import default_recipes
+
+    baseline = load_baseline(CHAPTER / "baseline.json")
+    assert set(baseline["label"]) == {r.label for r in default_recipes()}
