@@ -8,8 +8,28 @@ from qtlib.quant.affine import EPS
 
 _EPS = torch.tensor(EPS, dtype=torch.float32)
 
+#: Reusable scratch buffers of the int8 fast path, keyed by (tag, dtype). Fresh multi-megabyte
+#: temporaries on every call cost page faults (glibc returns them to the OS); reusing them keeps
+#: the batch-32 path faster than float. Holds at most one buffer per tag (the largest seen).
+_SCRATCH: dict[tuple[str, torch.dtype], torch.Tensor] = {}
 
-def int8_matmul(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+
+def scratch(tag: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+    """A reusable uninitialised tensor of ``shape``; valid until the next call with ``tag``.
+
+    Only for temporaries that never leave a forward call (inference, one thread at a time).
+    """
+    n = 1
+    for d in shape:
+        n *= d
+    buf = _SCRATCH.get((tag, dtype))
+    if buf is None or buf.numel() < n:
+        buf = _SCRATCH[(tag, dtype)] = torch.empty(n, dtype=dtype)
+    return buf[:n].view(shape)
+
+
+def int8_matmul(a: torch.Tensor, w: torch.Tensor, out: torch.Tensor | None = None
+                ) -> torch.Tensor:
     """Exact ``a @ w.T`` for int8 ``a [M, K]`` and int8 ``w [N, K]``: int32 ``[M, N]``.
 
     Uses ``torch._int_mm`` (int8 x int8 -> int32, AVX-512 VNNI on CPU). On torch 2.13 CPU it
@@ -17,7 +37,7 @@ def int8_matmul(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     garbage, found by this module's property test), and ``w.T`` of a contiguous ``[N, K]``
     weight is the column-major layout it is fastest with. ``K == 1``, empty inputs and anything
     it rejects fall back to an exact float64 matmul (exact while ``K * 128 * 128 < 2**53``).
-    Accumulation cannot overflow int32 for ``K < 2**17``.
+    Accumulation cannot overflow int32 for ``K < 2**17``. ``out``: optional int32 ``[M, N]``.
     """
     if a.dtype != torch.int8 or w.dtype != torch.int8:
         raise TypeError(f"a and w must be int8, got {a.dtype} and {w.dtype}")
@@ -27,13 +47,16 @@ def int8_matmul(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"K={a.shape[1]} could overflow the int32 accumulator (K < 131072)")
     if a.numel() and w.numel() and a.shape[1] >= 2:
         try:
+            if out is not None:
+                return torch._int_mm(a.contiguous(), w.t(), out=out)
             return torch._int_mm(a.contiguous(), w.t())
         except RuntimeError:  # pragma: no cover - shapes this torch build does not support
             pass
     return (a.double() @ w.double().t()).to(torch.int32)
 
 
-def quantize_per_token_int8(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def quantize_per_token_int8(x: torch.Tensor, *, reuse: bool = False
+                            ) -> tuple[torch.Tensor, torch.Tensor]:
     """Symmetric narrow-range int8 per-row quantization of ``x [M, K]`` (float32), fast.
 
     Same numbers as ``qtlib.quant`` with ``QuantSpec(granularity="per_token",
@@ -43,12 +66,17 @@ def quantize_per_token_int8(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
     three passes over ``x`` (max/min, multiply, round) plus the int8 conversion. Inputs must be
     finite (not checked here, for speed). ``amax``/``amin`` are used because ``torch.aminmax``
     along rows is an order of magnitude slower on CPU in torch 2.13.
-    Returns ``(q int8 [M, K], scale float32 [M, 1])``.
+    Returns ``(q int8 [M, K], scale float32 [M, 1])``; with ``reuse=True`` ``q`` lives in a
+    :func:`scratch` buffer that the next call overwrites.
     """
     amax = torch.maximum(x.amax(dim=1, keepdim=True), x.amin(dim=1, keepdim=True).neg_())
     scale = torch.maximum(amax.div_(127.0), _EPS)
-    t = x * scale.reciprocal()
-    return t.round_().to(torch.int8), scale
+    if not reuse:
+        return torch.mul(x, scale.reciprocal()).round_().to(torch.int8), scale
+    t = torch.mul(x, scale.reciprocal(), out=scratch("act_f32", tuple(x.shape), torch.float32))
+    q = scratch("act_int8", tuple(x.shape), torch.int8)
+    q.copy_(t.round_())
+    return q, scale
 
 
 def quantize_activation_int8(x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor,
@@ -79,10 +107,12 @@ def int8_linear(q: torch.Tensor, zero_point: torch.Tensor | None, scale: torch.T
     with the weight's row sums: ``(q - z) @ W.T = q @ W.T - z * sum_k W[n, k]``. ``scale`` is a
     scalar or ``[M, 1]``, ``weight_scale`` ``[N]``.
     """
-    acc = int8_matmul(q, weight_int8)
+    acc = int8_matmul(q, weight_int8,
+                      out=scratch("acc", (q.shape[0], weight_int8.shape[0]), torch.int32))
     if zero_point is not None:
         acc -= zero_point * weight_int8.sum(dim=1, dtype=torch.int32)
-    y = torch.mul(acc, scale)  # int32 * float32 -> float32
+    y = torch.empty(acc.shape, dtype=torch.float32)
+    y.copy_(acc).mul_(scale)  # int32 -> float32 in place: no mixed-dtype temporary
     if bias is not None:
         return torch.addcmul(bias, y, weight_scale, out=y)
     return y.mul_(weight_scale)

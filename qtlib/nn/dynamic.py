@@ -68,7 +68,7 @@ class DynamicInt8Linear(nn.Module):
         check_input(x, self.in_features)
         x2 = x.detach().reshape(-1, self.in_features).float()  # inference only: no gradient
         if self._fast:
-            q, s = quantize_per_token_int8(x2)
+            q, s = quantize_per_token_int8(x2, reuse=True)
             z = None
         else:
             s, z = choose_qparams(x2, self.act_spec)

@@ -313,3 +313,15 @@ def test_bad_module_and_input():
         mod(torch.ones(3, 8, dtype=torch.long))
     with pytest.raises(ValueError, match="act_observer"):
         StaticInt8Linear.from_float(_linear(8, 4))
+
+
+def test_outputs_survive_later_calls_despite_scratch_reuse():
+    mod = DynamicInt8Linear.from_float(_linear(32, 16, seed=11))
+    x1, x2 = torch.randn(5, 32), torch.randn(7, 32) * 3
+    y1 = mod(x1)
+    kept = y1.clone()
+    y2 = mod(x2)
+    assert torch.equal(y1, kept) and y2.shape == (7, 16)
+    q, s = quantize_per_token_int8(x1)  # the public function returns fresh tensors
+    q2, _ = quantize_per_token_int8(x2)
+    assert q.data_ptr() != q2.data_ptr()
