@@ -181,7 +181,7 @@ def draw(table: pd.DataFrame, row: pd.Series | None, x: str, y: str, *, ax: Any 
         fig, ax = plt.subplots(figsize=(7.5, 4.6))
     else:
         fig = ax.figure
-    markers = {"none": "o", "ffn_output": "s", "attention": "^"}
+    markers = {"none": "o", "ffn_output": "s"}
     for i, method in enumerate(dict.fromkeys(table["method"])):
         part = table[table["method"] == method]
         for group, sub in part.groupby("keep_float", sort=False):
@@ -199,8 +199,8 @@ def draw(table: pd.DataFrame, row: pd.Series | None, x: str, y: str, *, ax: Any 
     ax.set_xlabel(METRICS[x][0])
     ax.set_ylabel(METRICS[y][0])
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best", title="square: FFN output kept float; triangle: "
-              "attention kept float", title_fontsize=7)
+    ax.legend(fontsize=8, loc="best", title="square: FFN output kept float",
+              title_fontsize=7)
     fig.tight_layout()
     return fig
 
