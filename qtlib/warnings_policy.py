@@ -25,9 +25,12 @@ KNOWN_WARNINGS: tuple[tuple[type[Warning], str], ...] = (
 )
 
 #: (logger name, regex) for known log noise: torchao's optional CUDA kernels that cannot load on a
-#: CPU machine, and torch's pytree notice triggered by torchao's enum registration.
+#: CPU machine, its Triton notice (no Triton on CPU), and torch's pytree notice triggered by
+#: torchao's enum registration. A logger's filter sees only records logged on that logger itself,
+#: so each entry names the exact logger that emits the record.
 KNOWN_LOG_RECORDS: tuple[tuple[str, str], ...] = (
     ("torchao", r"Failed to load .*\.so"),
+    ("torchao.kernel.intmm", r"Warning: Detected no triton"),
     ("torch.utils._pytree", r".* is an Enum subclass and is now natively supported"),
 )
 

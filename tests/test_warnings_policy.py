@@ -57,6 +57,7 @@ def test_unrelated_warnings_still_show():
         ("torchao", "Failed to load /x/torchao/_C_mxfp8.so: Could not load", True),
         ("torch.utils._pytree", "<enum 'K'> is an Enum subclass and is now natively supported",
          True),
+        ("torchao.kernel.intmm", "Warning: Detected no triton, on systems without Triton", True),
         ("torchao", "a real torchao problem", False),
     ],
 )
