@@ -8,10 +8,12 @@ from qtlib.quant.affine import EPS
 
 _EPS = torch.tensor(EPS, dtype=torch.float32)
 
-#: Reusable scratch buffers of the int8 fast path, keyed by (tag, dtype). Fresh multi-megabyte
-#: temporaries on every call cost page faults (glibc returns them to the OS); reusing them keeps
-#: the batch-32 path faster than float. Holds at most one buffer per tag (the largest seen).
-_SCRATCH: dict[tuple[str, torch.dtype], torch.Tensor] = {}
+#: Reusable scratch buffers of the int8 fast path, keyed by (tag, dtype, inference mode). Fresh
+#: multi-megabyte temporaries on every call cost page faults (glibc returns them to the OS);
+#: reusing them keeps the batch-32 path faster than float. Holds at most one buffer per key (the
+#: largest seen). A buffer made under ``torch.inference_mode()`` is an inference tensor that may
+#: not be written outside it, so each mode has its own.
+_SCRATCH: dict[tuple[str, torch.dtype, bool], torch.Tensor] = {}
 
 
 def scratch(tag: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
@@ -22,9 +24,10 @@ def scratch(tag: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tenso
     n = 1
     for d in shape:
         n *= d
-    buf = _SCRATCH.get((tag, dtype))
+    key = (tag, dtype, torch.is_inference_mode_enabled())
+    buf = _SCRATCH.get(key)
     if buf is None or buf.numel() < n:
-        buf = _SCRATCH[(tag, dtype)] = torch.empty(n, dtype=dtype)
+        buf = _SCRATCH[key] = torch.empty(n, dtype=dtype)
     return buf[:n].view(shape)
 
 

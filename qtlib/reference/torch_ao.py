@@ -54,6 +54,8 @@ def torch_ao_quantize_dynamic(model: nn.Module, *, dtype: torch.dtype = torch.qi
     per-tensor int8 weights (``per_channel=True`` uses ``per_channel_dynamic_qconfig``) and
     per-tensor uint8 activations with ``reduce_range`` (7 bits) chosen at run time; embeddings
     stay float. Run transformer-layer models inside :func:`mha_fastpath_disabled`.
+    Second trap handled: the modules torch.ao swaps in are created in training mode whatever the
+    model's mode; the result is put back in the input model's mode.
     Checked with torch 2.13.0 / torchao 0.18.0.
     """
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
@@ -64,7 +66,7 @@ def torch_ao_quantize_dynamic(model: nn.Module, *, dtype: torch.dtype = torch.qi
     spec = {nn.Linear: per_channel_dynamic_qconfig} if per_channel else {nn.Linear}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return quantize_dynamic(m, spec, dtype=dtype)
+        return quantize_dynamic(m, spec, dtype=dtype).train(model.training)
 
 
 class _EagerStatic(nn.Module):

@@ -55,9 +55,20 @@ def _nbg(cell) -> dict:
 
 
 def exercises(nb) -> list[str]:
-    """Exercise names, in notebook order, from the answer cells' grade ids."""
+    """Autograded exercise names, in notebook order, from the answer cells' grade ids.
+
+    An answer cell that is itself graded (grade and solution set) is a manually graded written
+    answer: it has no test cell and scores nothing until an instructor grades it.
+    """
     return [exercise_of(_nbg(c)["grade_id"]) for c in nb.cells
-            if _nbg(c).get("solution") and _nbg(c).get("grade_id", "").endswith("_answer")]
+            if _nbg(c).get("solution") and not _nbg(c).get("grade")
+            and _nbg(c).get("grade_id", "").endswith("_answer")]
+
+
+def manually_graded(nb) -> set[str]:
+    """Grade ids of the manually graded answers (cells with both grade and solution set)."""
+    return {_nbg(c)["grade_id"] for c in nb.cells
+            if _nbg(c).get("grade") and _nbg(c).get("solution")}
 
 
 def grade_cells_of(nb, exercise: str) -> list:
@@ -210,9 +221,17 @@ def test_no_solution_or_hidden_test_text_in_the_release(chapter):
 
 # --- grading -------------------------------------------------------------------------------------
 
+def test_at_most_one_manually_graded_answer(graded):
+    manual = manually_graded(graded["source"])
+    assert len(manual) <= 1, f"{graded['chapter']}: at most one written answer, found {manual}"
+    for grade_id in manual:
+        assert graded["scores"]["source"][grade_id][1] > 0, f"{grade_id} carries no points"
+
+
 def test_source_earns_full_marks_without_errors(graded):
-    cells = graded["scores"]["source"]
-    assert cells, "no graded cells were recorded for the source"
+    manual = manually_graded(graded["source"])
+    cells = {c: v for c, v in graded["scores"]["source"].items() if c not in manual}
+    assert cells, "no autograded cells were recorded for the source"
     assert {c: s for c, (s, m) in cells.items() if s != m} == {}
     for cell in graded["autograded"]["source"].cells:
         for out in cell.get("outputs", []):

@@ -226,6 +226,7 @@ def _check_reference_adapters():
     enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(32, 4, 64, batch_first=True), 1,
                                 enable_nested_tensor=False).eval()
     qa = torch_ao_quantize_dynamic(enc)
+    assert not any(m.training for m in qa.modules()), "the result keeps the input's eval mode"
     xe = torch.randn(2, 5, 32)
     with pytest.raises(AttributeError):
         qa(xe)

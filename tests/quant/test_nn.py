@@ -325,3 +325,16 @@ def test_outputs_survive_later_calls_despite_scratch_reuse():
     q, s = quantize_per_token_int8(x1)  # the public function returns fresh tensors
     q2, _ = quantize_per_token_int8(x2)
     assert q.data_ptr() != q2.data_ptr()
+
+
+def test_inference_mode_then_no_grad_then_grad_mode():
+    # scratch buffers made under inference_mode are inference tensors; a later call outside it
+    # must not try to write into them (a learner switches between the two all the time)
+    mod = DynamicInt8Linear.from_float(_linear(32, 16, seed=12))
+    x = torch.randn(6, 32)
+    with torch.inference_mode():
+        y_inference = mod(x).clone()
+    with torch.no_grad():
+        y_no_grad = mod(x)
+    y_grad_mode = mod(x)
+    assert torch.equal(y_inference, y_no_grad) and torch.equal(y_no_grad, y_grad_mode)
