@@ -132,3 +132,16 @@ def quantize_per_channel_symmetric(w: torch.Tensor, num_bits: int = 8
     spec = QuantSpec(num_bits=num_bits, granularity="per_channel", axis=0)
     scale, zp = choose_qparams(w.detach().float(), spec)
     return quantize(w.detach().float(), scale, zp, spec), scale
+
+
+def load_int8_linear_weights(new, module) -> None:
+    """Fill ``new.weight_int8`` / ``new.weight_scale`` / ``new.bias`` from a float ``nn.Linear``.
+
+    Weights: symmetric per-output-channel int8 (:func:`quantize_per_channel_symmetric`); bias:
+    a float32 copy. Shared by the dynamic and static int8 linear modules.
+    """
+    q, scale = quantize_per_channel_symmetric(module.weight)
+    new.weight_int8.copy_(q)
+    new.weight_scale.copy_(scale)
+    if module.bias is not None:
+        new.bias.copy_(module.bias.detach().float())

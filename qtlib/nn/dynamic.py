@@ -5,11 +5,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from qtlib.nn._common import bias_copy, check_input, check_linear
+from qtlib.nn._common import check_input, check_linear
 from qtlib.nn._int8 import (
     int8_linear,
+    load_int8_linear_weights,
     quantize_activation_int8,
-    quantize_per_channel_symmetric,
     quantize_per_token_int8,
 )
 from qtlib.quant import QuantSpec, choose_qparams
@@ -57,11 +57,7 @@ class DynamicInt8Linear(nn.Module):
         """Quantize a float ``nn.Linear`` (the input module is not changed)."""
         check_linear(module)
         new = cls(module.in_features, module.out_features, module.bias is not None, act_spec)
-        q, s = quantize_per_channel_symmetric(module.weight)
-        new.weight_int8.copy_(q)
-        new.weight_scale.copy_(s)
-        if module.bias is not None:
-            new.bias.copy_(bias_copy(module))
+        load_int8_linear_weights(new, module)
         return new
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from qtlib.nn._common import bias_copy, check_input, check_linear
-from qtlib.nn._int8 import int8_linear, quantize_activation_int8, quantize_per_channel_symmetric
+from qtlib.nn._common import check_input, check_linear
+from qtlib.nn._int8 import int8_linear, load_int8_linear_weights, quantize_activation_int8
 from qtlib.quant import QuantSpec
 from qtlib.quant.affine import _check_qparams
 from qtlib.quant.observers import Observer
@@ -63,11 +63,7 @@ class StaticInt8Linear(nn.Module):
         s, z = _check_qparams(act_scale, act_zero_point, torch.Size([1]), new.act_spec)
         new.act_scale.copy_(s.reshape(()))
         new.act_zero_point.copy_(z.reshape(()))
-        q, ws = quantize_per_channel_symmetric(module.weight)
-        new.weight_int8.copy_(q)
-        new.weight_scale.copy_(ws)
-        if module.bias is not None:
-            new.bias.copy_(bias_copy(module))
+        load_int8_linear_weights(new, module)
         return new
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
