@@ -1,6 +1,8 @@
 """qtlib's warnings policy: each known torch/torchao warning is silenced, nothing else is."""
 
+import json
 import logging
+import re
 import subprocess
 import sys
 import warnings
@@ -9,36 +11,44 @@ import pytest
 
 from qtlib.warnings_policy import KNOWN_WARNINGS, silence_known_warnings
 
-
-def _emit_all_known_torch_warnings() -> None:
-    import torch
-    import torch.ao.quantization as tq
-
+# Runs in a fresh process: torch emits some of these warnings once per process (TORCH_WARN_ONCE),
+# so an earlier test in the same process could hide them.
+_EMIT_ALL = """
+import json, sys, warnings
+warnings.resetwarnings()
+warnings.simplefilter("always")
+if sys.argv[1] == "policy":
+    from qtlib.warnings_policy import silence_known_warnings
+    silence_known_warnings()
+import torch
+import torch.ao.quantization as tq
+with warnings.catch_warnings(record=True) as caught:
+    if sys.argv[1] == "policy":
+        silence_known_warnings()
+    else:
+        warnings.simplefilter("always")
     tq.quantize_dynamic(torch.nn.Sequential(torch.nn.Linear(4, 4)), {torch.nn.Linear})
     torch.quantize_per_tensor(torch.randn(3), 0.1, 0, torch.quint8)
     tq.MinMaxObserver(reduce_range=True)
+print(json.dumps([str(w.message) for w in caught]))
+"""
+
+
+def _messages_in_fresh_process(mode: str) -> list[str]:
+    proc = subprocess.run([sys.executable, "-c", _EMIT_ALL, mode], capture_output=True,
+                          text=True, timeout=300, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def test_known_torch_warnings_are_emitted_without_the_policy():
     # Proves the test below can fail: torch really emits these warnings.
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.resetwarnings()
-        warnings.simplefilter("always")
-        _emit_all_known_torch_warnings()
-    messages = [str(w.message) for w in caught]
-    import re
-
+    messages = _messages_in_fresh_process("bare")
     for _category, pattern in KNOWN_WARNINGS:
         assert any(re.match(pattern, m) for m in messages), f"torch no longer emits: {pattern}"
 
 
 def test_known_torch_warnings_are_silenced():
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.resetwarnings()
-        warnings.simplefilter("always")
-        silence_known_warnings()
-        _emit_all_known_torch_warnings()
-    assert [str(w.message)[:80] for w in caught] == []
+    assert [m[:80] for m in _messages_in_fresh_process("policy")] == []
 
 
 def test_unrelated_warnings_still_show():
