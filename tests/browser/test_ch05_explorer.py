@@ -10,6 +10,8 @@ from browser_lab import open_notebook, run_all_cells, running_lab, screenshot, s
 
 EXPLORER = ".qt-tradeoff-explorer"
 CHOICE = f"{EXPLORER} .qt-tradeoff-choice"
+PLOT = f"{EXPLORER} img"
+CHANGED = "([sel, old]) => document.querySelector(sel) && document.querySelector(sel).{} !== old"
 
 SETUP = '''
 import pandas as pd
@@ -46,19 +48,22 @@ def test_tradeoff_explorer_follows_the_dropdowns(page, tmp_path):
         assert stderr_outputs(page) == []
         before = page.locator(CHOICE).inner_text()
         assert before == "dynamic_int8 per-token: on the Pareto front"
-        page.wait_for_selector(f"{EXPLORER} img", timeout=30_000)   # the plot is drawn
+        page.wait_for_selector(PLOT, timeout=30_000)   # the plot is drawn
+        plot_before = page.locator(PLOT).get_attribute("src")
         page.locator(f"{EXPLORER} select").first.select_option("weight_sharing")
-        page.wait_for_function(
-            "([sel, old]) => document.querySelector(sel).innerText !== old",
-            arg=[CHOICE, before], timeout=30_000)
+        page.wait_for_function(CHANGED.format("innerText"), arg=[CHOICE, before],
+                               timeout=30_000)
         after = page.locator(CHOICE).inner_text()
+        # the plot is redrawn too (the chosen point is ringed): its image changes
+        page.wait_for_function(CHANGED.format("src"), arg=[PLOT, plot_before], timeout=30_000)
+        plot_after = page.locator(PLOT).get_attribute("src")
         # the setting dropdown follows the method; its first setting is k4
         settings = page.locator(f"{EXPLORER} select").nth(1).locator("option").all_inner_texts()
         page.locator(f"{EXPLORER} select").nth(1).select_option("k16")
-        page.wait_for_function(
-            "([sel, old]) => document.querySelector(sel).innerText !== old",
-            arg=[CHOICE, after], timeout=30_000)
+        page.wait_for_function(CHANGED.format("innerText"), arg=[CHOICE, after],
+                               timeout=30_000)
         last = page.locator(CHOICE).inner_text()
+        page.wait_for_function(CHANGED.format("src"), arg=[PLOT, plot_after], timeout=30_000)
         path = screenshot(page, "ch05_tradeoff_explorer")
         assert stderr_outputs(page) == []
     assert after == "weight_sharing k4: dominated"
