@@ -78,3 +78,23 @@ def test_baseline_ships_with_the_chapter_and_covers_the_sweep():
 
     baseline = load_baseline(CHAPTER / "baseline.json")
     assert set(baseline["label"]) == {r.label for r in default_recipes()}
+
+
+def test_the_written_answer_rubric_matches_the_measured_baseline(nb):
+    """The ex6 rubric is prose: its claims are checked against the shipped baseline.json."""
+    from qtlib.eval.regression import load_baseline
+
+    rubric = next(c.source for c in nb.cells
+                  if c.metadata.get("nbgrader", {}).get("grade_id") == "ex6_pareto_answer")
+    rows = load_baseline(CHAPTER / "baseline.json").set_index("label")
+    fp32, dyn = rows.loc["float32"], rows.loc["dynamic_int8 per-token"]
+    ao = rows.loc["torch_ao_dynamic per-tensor"]
+    assert "about a quarter of" in rubric and "far above 0.99" in rubric
+    assert 0.2 <= dyn["minilm_size_bytes"] / fp32["minilm_size_bytes"] <= 0.3
+    assert dyn["minilm_cos_mean"] >= 0.995
+    # torch.ao rejected on fidelity and on size
+    assert ao["minilm_cos_mean"] < dyn["minilm_cos_mean"] - 0.02
+    assert ao["minilm_size_bytes"] > 2 * dyn["minilm_size_bytes"]
+    # weight sharing and int4 weight-only do not speed up a forward pass on this CPU
+    for label in ("weight_sharing k16", "weight_only_int4 g32", "weight_only_int4 g64"):
+        assert rows.loc[label, "minilm_speedup"] < 1.0, label
