@@ -7,11 +7,11 @@ offline zoo), ``qtlib.widgets`` / ``qtlib.plots`` (explorers and figures), ``qtl
 (hint-giving checks).
 
 Importing qtlib installs the course's warnings policy
-(:func:`qtlib.warnings_policy.silence_known_warnings`): the known torch 2.13 / torchao 0.18
+(:func:`qtlib.utils.warnings_policy.silence_known_warnings`): the known torch 2.13 / torchao 0.18
 deprecation noise is filtered, nothing else.
 """
 
-from qtlib.warnings_policy import silence_known_warnings
+from qtlib.utils.warnings_policy import silence_known_warnings
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "silence_known_warnings"]

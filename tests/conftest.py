@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from qtlib.warnings_policy import silence_known_warnings
+from qtlib.utils.warnings_policy import silence_known_warnings
 
 
 @pytest.fixture(autouse=True)

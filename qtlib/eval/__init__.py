@@ -7,10 +7,8 @@
   ``fidelity``, ``model_fidelity``, ``neighbour_agreement``, ``paraphrase_retrieval``
 - results: ``Result``, ``compare``, ``pareto_front``, ``pareto_mask``, ``save_results``,
   ``load_results``
-- tasks: ``evaluate(model, task="digits" | "tinygpt" | "minilm")``, ``environment()``
 """
 
-from qtlib.eval.env import cpu_model, environment
 from qtlib.eval.latency import (
     LatencyComparison,
     LatencyRecord,
@@ -45,11 +43,10 @@ from qtlib.eval.results import (
     pareto_mask,
     save_results,
 )
-from qtlib.eval.tasks import TASKS, evaluate
 
 __all__ = [
-    "TASKS", "LatencyComparison", "LatencyRecord", "Result", "accuracy", "compare",
-    "compare_latency", "cpu_model", "environment", "evaluate", "fidelity", "language_model_loss",
+    "LatencyComparison", "LatencyRecord", "Result", "accuracy", "compare",
+    "compare_latency", "fidelity", "language_model_loss",
     "latency_stats", "load_results", "measure_latency", "model_fidelity", "module_breakdown",
     "module_kind", "nearest_neighbours", "neighbour_agreement", "param_bytes_by_dtype",
     "paraphrase_retrieval", "pareto_front", "pareto_mask", "peak_forward_memory", "perplexity",

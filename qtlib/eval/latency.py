@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from qtlib.eval._checks import call_with, require_eval_mode, shapes_of
+from qtlib.utils.calling import call_with, require_eval_mode, shapes_of
 
 Clock = Callable[[], float]
 

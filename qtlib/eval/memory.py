@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from qtlib.eval._checks import require_eval_mode
+from qtlib.utils.calling import require_eval_mode
 
 KINDS = ("embeddings", "linear", "attention", "norms", "other")
 
@@ -170,7 +170,7 @@ _CHILD = textwrap.dedent("""
     import gc, json, resource, sys
     import torch
     import qtlib  # the warnings policy, and so qtlib classes unpickle
-    from qtlib.eval._checks import call_with
+    from qtlib.utils.calling import call_with
 
     def rss(field):
         with open("/proc/self/status") as f:

@@ -15,8 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, IterableDataset
 
-from qtlib.eval._checks import call_with, output_tensor, require_eval_mode
-from qtlib.eval.progress import progress_bar
+from qtlib.utils.calling import call_with, output_tensor, require_eval_mode
+from qtlib.utils.progress import progress_bar
 
 
 def _as_loader(data: Any, batch_size: int = 256) -> Iterable:

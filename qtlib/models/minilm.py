@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from qtlib.eval.progress import progress_bar
+from qtlib.utils.progress import progress_bar
 
 EMBEDDING_DIM = 384
 

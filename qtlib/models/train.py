@@ -25,10 +25,10 @@ import torch
 import torch.nn.functional as F
 
 from qtlib.data import corpus_bytes, digits
-from qtlib.eval.progress import progress_bar
 from qtlib.eval.quality import accuracy, language_model_loss, unigram_loss
 from qtlib.models.tinygpt import TinyGPT, TinyGPTConfig
 from qtlib.models.tinyvit import TinyViT, TinyViTConfig
+from qtlib.utils.progress import progress_bar
 
 CHECKPOINT_DIR = Path(__file__).with_name("checkpoints")
 TRAIN_THREADS = 1

@@ -1,6 +1,6 @@
 """Chapter 5's trade-off explorer: pick a recipe, see where it lands on the Pareto plot.
 
-The table is the cached sweep (:func:`qtlib.eval.sweep.run_sweep`), one row per recipe. The
+The table is the cached sweep (:func:`qtlib.experiments.sweep.run_sweep`), one row per recipe. The
 callbacks are plain functions that tests call without a browser:
 
 * :func:`settings_for` / :func:`keep_float_for`: the choices the dropdowns offer for a method;

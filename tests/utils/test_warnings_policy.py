@@ -9,7 +9,7 @@ import warnings
 
 import pytest
 
-from qtlib.warnings_policy import KNOWN_WARNINGS, silence_known_warnings
+from qtlib.utils.warnings_policy import KNOWN_WARNINGS, silence_known_warnings
 
 # Runs in a fresh process: torch emits some of these warnings once per process (TORCH_WARN_ONCE),
 # so an earlier test in the same process could hide them.
@@ -18,7 +18,7 @@ import json, sys, warnings
 warnings.resetwarnings()
 warnings.simplefilter("always")
 if sys.argv[1] == "policy":
-    from qtlib.warnings_policy import silence_known_warnings
+    from qtlib.utils.warnings_policy import silence_known_warnings
     silence_known_warnings()
 import torch
 import torch.ao.quantization as tq

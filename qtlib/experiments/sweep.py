@@ -31,8 +31,8 @@ from typing import Any
 import pandas as pd
 import torch
 
-from qtlib.cache import cache_dir
-from qtlib.eval.progress import progress_bar
+from qtlib.utils.cache import cache_dir
+from qtlib.utils.progress import progress_bar
 
 #: Method name -> (the settings the chapter sweeps, a one-line description).
 METHODS: dict[str, tuple[tuple[str, ...], str]] = {

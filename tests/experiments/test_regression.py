@@ -1,11 +1,11 @@
-"""qtlib.eval.regression: figures that moved beyond tolerance are flagged, others pass."""
+"""qtlib.experiments.regression: figures that moved beyond tolerance are flagged, others pass."""
 
 import math
 
 import pandas as pd
 import pytest
 
-from qtlib.eval.regression import (
+from qtlib.experiments.regression import (
     Tolerance,
     check_regression,
     load_baseline,

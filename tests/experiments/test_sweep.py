@@ -6,7 +6,14 @@ import pandas as pd
 import pytest
 
 from qtlib.eval import sweep
-from qtlib.eval.sweep import KEEP_FLOAT, METHODS, Recipe, SweepConfig, default_recipes, run_cached
+from qtlib.experiments.sweep import (
+    KEEP_FLOAT,
+    METHODS,
+    Recipe,
+    SweepConfig,
+    default_recipes,
+    run_cached,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -20,8 +20,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from qtlib.eval._checks import require_eval_mode
-from qtlib.eval.env import environment
 from qtlib.eval.latency import measure_latency
 from qtlib.eval.memory import serialized_size, total_bytes
 from qtlib.eval.quality import (
@@ -32,6 +30,8 @@ from qtlib.eval.quality import (
     paraphrase_retrieval,
 )
 from qtlib.eval.results import Result
+from qtlib.utils.calling import require_eval_mode
+from qtlib.utils.system import environment
 
 
 def _size_and_latency(model: nn.Module, inputs: Any, latency: bool, budget_s: float,
@@ -73,8 +73,8 @@ def _embed(model: nn.Module, batches: list[dict[str, torch.Tensor]]) -> torch.Te
 def _minilm(model: nn.Module, *, latency: bool, budget_s: float, threads: int | None,
             progress: bool | None, reference: nn.Module | None) -> dict[str, float]:
     from qtlib.data import paraphrase_pairs, sentences
-    from qtlib.eval.progress import progress_bar
     from qtlib.models import load
+    from qtlib.utils.progress import progress_bar
 
     reference = load("minilm") if reference is None else reference
     require_eval_mode(reference, "reference")

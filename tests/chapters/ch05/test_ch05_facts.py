@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from qtlib.eval.sweep import SweepConfig
+from qtlib.experiments.sweep import SweepConfig
 from qtlib.models.minilm import EMBEDDING_DIM
 from qtlib.nn import index_bits
 
@@ -73,8 +73,8 @@ def test_every_test_cell_seeds_and_asserts_visibly(nb):
 
 
 def test_baseline_ships_with_the_chapter_and_covers_the_sweep():
-    from qtlib.eval.regression import load_baseline
-    from qtlib.eval.sweep import default_recipes
+    from qtlib.experiments.regression import load_baseline
+    from qtlib.experiments.sweep import default_recipes
 
     baseline = load_baseline(CHAPTER / "baseline.json")
     assert set(baseline["label"]) == {r.label for r in default_recipes()}
@@ -82,7 +82,7 @@ def test_baseline_ships_with_the_chapter_and_covers_the_sweep():
 
 def test_the_written_answer_rubric_matches_the_measured_baseline(nb):
     """The ex6 rubric is prose: its claims are checked against the shipped baseline.json."""
-    from qtlib.eval.regression import load_baseline
+    from qtlib.experiments.regression import load_baseline
 
     rubric = next(c.source for c in nb.cells
                   if c.metadata.get("nbgrader", {}).get("grade_id") == "ex6_pareto_answer")
