@@ -6,8 +6,12 @@ lets gradients through with the straight-through estimator; train it with
 :func:`qtlib.methods.finetune`. :func:`convert_qat` then swaps each fake-quant linear for the
 integer module that computes the same numbers: :class:`~qtlib.nn.DynamicInt8Linear` (int8
 weights, per-token int8 activations) or :class:`~qtlib.nn.WeightOnlyLinear` (weights only).
-The specs are the integer modules' own, so conversion changes nothing but the storage (up to
-float rounding in the accumulation). Defined for ch06; ch05 uses the same modules.
+The specs are the integer modules' own, so conversion changes nothing but the storage: one
+layer agrees to float rounding (float vs int32 accumulation, about 1e-5). In a deep model a value
+that float rounding moves across a rounding boundary of the next layer's quantization differs by
+one step there, and such flips compound: measured, TinyViT's predictions agree on at least 99.5%
+of test images and MiniLM's embeddings to a cosine above 0.995 (tests/methods/test_qat.py).
+Defined for ch06; ch05 uses the same modules.
 """
 
 from __future__ import annotations
