@@ -1,4 +1,4 @@
-"""qtlib.methods: whole-model transforms returning ``(new_model, report)`` (ch05; ch06 for QAT).
+"""qtlib.methods: whole-model transforms returning ``(new_model, report)`` (ch05).
 
 The input model is never changed. Include/exclude take fnmatch patterns on module names as
 ``model.named_modules()`` gives them (``""`` is the root).

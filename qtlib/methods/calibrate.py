@@ -1,4 +1,4 @@
-"""Calibration: run representative batches through a model and fill observers (ch05; ch03/ch04).
+"""Calibration: run representative batches through a model and fill observers (ch05).
 
 Static quantization, SmoothQuant and GPTQ all need to know the ranges (or statistics) of the
 activations that reach chosen layers. :func:`calibrate` attaches a forward pre-hook to every

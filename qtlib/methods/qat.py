@@ -11,7 +11,7 @@ layer agrees to float rounding (float vs int32 accumulation, about 1e-5). In a d
 that float rounding moves across a rounding boundary of the next layer's quantization differs by
 one step there, and such flips compound: measured, TinyViT's predictions agree on at least 99.5%
 of test images and MiniLM's embeddings to a cosine above 0.995 (tests/methods/test_qat.py).
-Defined for ch06; ch05 uses the same modules.
+ch05 teaches the integer modules it converts to.
 """
 
 from __future__ import annotations

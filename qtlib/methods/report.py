@@ -1,4 +1,4 @@
-"""Report: what a whole-model transform did to every candidate module, with bytes (ch04, ch05)."""
+"""Report: what a whole-model transform did to every candidate module, with bytes (ch05)."""
 
 from __future__ import annotations
 

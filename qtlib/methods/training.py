@@ -1,4 +1,4 @@
-"""A small fine-tuning loop for a given model and data (QAT in ch06; usable by any trainer).
+"""A small fine-tuning loop for a given model and data (QAT, and any trainer).
 
 :func:`finetune` trains ``model`` in place with AdamW on ``(inputs, targets)`` batches and returns
 the loss of every step, so a notebook can plot the training curve. Seeds are fixed, the model is
