@@ -11,7 +11,7 @@ from qtlib.experiments.ch05_tradeoffs import SweepConfig
 from qtlib.models.minilm import EMBEDDING_DIM
 from qtlib.nn import index_bits
 
-CHAPTER = Path(__file__).resolve().parents[2] / "solutions" / "ch05_evaluation_and_optimization"
+CHAPTER = Path(__file__).resolve().parents[3] / "solutions" / "ch05_evaluation_and_optimization"
 NOTEBOOK = CHAPTER / "ch05_evaluation_and_optimization.ipynb"
 
 
