@@ -1,0 +1,79 @@
+"""The quantization grid over a histogram, and the error it leaves (ch02's explorer and text).
+
+:func:`quantization_grid` draws two panels: left, the histogram of the values with every level
+of the integer grid as a thin vertical line and the clipping range shaded outside; right, the
+histogram of the error ``x_hat - x`` with its SQNR. Returns ``Plot(figure, description)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from qtlib.plots._common import OKABE_ITO, SERIES, Plot, new_figure
+
+
+def _as_float64(name: str, t: object) -> torch.Tensor:
+    if not isinstance(t, torch.Tensor) or not t.is_floating_point():
+        raise TypeError(f"{name} must be a float tensor, got {type(t).__name__}")
+    if t.numel() == 0:
+        raise ValueError(f"{name} is empty")
+    return t.detach().double().reshape(-1)
+
+
+def quantization_grid(x: torch.Tensor, x_hat: torch.Tensor, levels: torch.Tensor, *,
+                      clip: tuple[float, float] | None = None, bins: int = 80,
+                      title: str = "", log_count: bool = True) -> Plot:
+    """Values with the grid of levels (left) and the quantization error (right).
+
+    Args:
+        x: the float values (any shape), x_hat: their fake-quantized version (same shape).
+        levels: the dequantized grid points (float [L]) drawn as vertical lines (for per-block
+            granularities, pass one block's grid and say which in ``title``).
+        clip: the ``(low, high)`` range the quantizer covers; outside it is shaded.
+        bins: histogram bins; log_count: log-scale count axes (tails stay visible).
+    """
+    xs, xh = _as_float64("x", x), _as_float64("x_hat", x_hat)
+    if xs.shape != xh.shape:
+        raise ValueError(f"x and x_hat must have the same number of values, got {xs.numel()} "
+                         f"and {xh.numel()}")
+    lv = _as_float64("levels", levels)
+    err = xh - xs
+    noise, signal = float(err.pow(2).sum()), float(xs.pow(2).sum())
+    sqnr = math.inf if noise == 0 else 10 * math.log10(max(signal, 1e-300) / noise)
+    fig = new_figure(9.6, 3.4)
+    left, right = fig.subplots(1, 2)
+    lo_v, hi_v = float(xs.min()), float(xs.max())
+    if clip is not None:
+        lo_v, hi_v = min(lo_v, clip[0]), max(hi_v, clip[1])
+    left.hist(xs.numpy(), bins=bins, range=(lo_v, hi_v) if hi_v > lo_v else None,
+              color=SERIES[1], edgecolor="none")
+    left.vlines(lv.numpy(), 0, 1, transform=left.get_xaxis_transform(), color=OKABE_ITO[0],
+                linewidth=0.4, alpha=0.35 if lv.numel() > 64 else 0.7)
+    if clip is not None:
+        left.axvspan(lo_v, clip[0], color=SERIES[5], alpha=0.15)
+        left.axvspan(clip[1], hi_v, color=SERIES[5], alpha=0.15)
+    left.set_xlabel("value (float units); lines: quantization levels")
+    left.set_ylabel("count (log scale)" if log_count else "count")
+    right.hist(err.numpy(), bins=bins, color=SERIES[4], edgecolor="none")
+    right.axvline(0.0, color=OKABE_ITO[0], linewidth=0.8)
+    right.set_xlabel("error x_hat - x (float units)")
+    if log_count:
+        left.set_yscale("log")
+        right.set_yscale("log")
+    right.set_title(f"SQNR {sqnr:.1f} dB", fontsize=10)
+    if title:
+        left.set_title(title, fontsize=10)
+    for ax in (left, right):
+        ax.grid(True, alpha=0.3)
+    n_clip = 0 if clip is None else int(((xs < clip[0]) | (xs > clip[1])).sum())
+    step = float((lv[1:] - lv[:-1]).min()) if lv.numel() > 1 else float("nan")
+    text = (f"Left: histogram of {xs.numel()} values from {float(xs.min()):.3g} to "
+            f"{float(xs.max()):.3g}, with {lv.numel()} quantization levels "
+            f"{step:.3g} apart from {float(lv.min()):.3g} to {float(lv.max()):.3g}"
+            + (f"; {n_clip} values ({n_clip / xs.numel():.2%}) lie outside the clipping range "
+               f"[{clip[0]:.3g}, {clip[1]:.3g}]" if clip is not None else "")
+            + f". Right: histogram of the error, largest absolute error "
+            f"{float(err.abs().max()):.3g}; SQNR {sqnr:.1f} dB.")
+    return Plot(fig, text)
