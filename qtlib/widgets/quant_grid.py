@@ -40,7 +40,8 @@ def make_samples(real: torch.Tensor | None = None, *, rows: int = 64, cols: int 
 
     ``gaussian`` N(0, 1); ``laplace`` Laplace(0, 1/sqrt 2) (same variance, heavier tails);
     ``outliers``: Gaussian whose 4 feature columns are 30x larger (as in transformer activations);
-    ``minilm``: ``real`` when given (a [tokens, features] activation), at most 128 x 1536.
+    ``minilm``: ``real`` when given (a [tokens, features] activation), its first 48 tokens
+    (at most 1536 features: enough for the shape of the distribution, small enough to redraw).
     """
     if rows < 1 or cols < GROUP_SIZE or cols % GROUP_SIZE:
         raise ValueError(f"rows must be >= 1 and cols a multiple of {GROUP_SIZE}, got "
@@ -56,7 +57,7 @@ def make_samples(real: torch.Tensor | None = None, *, rows: int = 64, cols: int 
     if real is not None:
         if not isinstance(real, torch.Tensor) or real.ndim != 2 or not real.is_floating_point():
             raise ValueError("real must be a float tensor [tokens, features]")
-        real = real[:128, :1536].float().contiguous()
+        real = real[:48, :1536].float().contiguous()
         if real.shape[1] % GROUP_SIZE:
             raise ValueError(f"real's feature count must be a multiple of {GROUP_SIZE}")
         samples["minilm"] = real
@@ -136,9 +137,11 @@ def explore(samples: dict[str, torch.Tensor], distribution: str = "gaussian", nu
     s, z = float(scale.reshape(-1)[widest]), int(zp.reshape(-1)[widest])
     levels = (torch.arange(spec.qmin, spec.qmax + 1, dtype=torch.float32) - z) * s
     clip = ((spec.qmin - z) * s, (spec.qmax - z) * s)
+    # clipped: more than half a step outside its block's grid (rounding alone stays within it)
     b = _blocks(x, spec)
     s_all, z_all = scale.reshape(-1, 1), zp.reshape(-1, 1).float()
-    outside = (b < (spec.qmin - z_all) * s_all) | (b > (spec.qmax - z_all) * s_all)
+    outside = ((b < (spec.qmin - z_all - 0.5) * s_all)
+               | (b > (spec.qmax - z_all + 0.5) * s_all))
     clipped = float(outside.double().mean())
     label = LABELS.get(distribution, distribution)
     kind = "symmetric" if symmetric else "affine"
@@ -183,7 +186,7 @@ def quant_grid_widget(samples: dict[str, torch.Tensor], *, distribution: str = "
         box.last_view = view
         headline.value = f"<span class='qt-quant-grid-result'>{view.text.replace('**', '')}</span>"
         buffer = io.BytesIO()
-        view.figure.savefig(buffer, format="png", dpi=80)
+        view.figure.savefig(buffer, format="png", dpi=72)
         image.value = buffer.getvalue()
 
     controls = widgets.HBox([widgets.VBox([w_dist, w_gran, w_sym]), widgets.VBox([w_bits, w_pct])])
