@@ -155,6 +155,8 @@ def weight_sqnr_table(specs: dict[str, QuantSpec], *, model: nn.Module | None = 
     """SQNR in dB of min-max fake quantization of every MiniLM Linear weight under each spec.
 
     Returns a DataFrame: one row per layer (``L<i>.<path>``), one column per key of ``specs``.
+    ``model`` is the already loaded MiniLM (saves loading it twice); the cache is keyed by the
+    specs only, so do not pass another model with the default cache folder.
     """
     def compute() -> dict[str, dict[str, float]]:
         weights = {n.replace("bert.encoder.layer.", "L"): m.weight.detach()
