@@ -16,11 +16,19 @@ from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 from qtlib.plots._common import OKABE_ITO, SERIES, Plot
 
 
-def _stairs(ax, values: torch.Tensor, bins: int, lo: float, hi: float, color: str) -> None:
-    """A filled histogram outline (one artist, fast to draw) of ``values`` over [lo, hi]."""
+def _stairs(ax, values: torch.Tensor, bins: int, lo: float, hi: float, color: str,
+            log: bool) -> None:
+    """A filled histogram outline (one artist, fast to draw) of ``values`` over [lo, hi].
+
+    On a log axis, empty bins sit at a baseline of 0.5, below the axis's lower limit of 0.8.
+    """
     counts = torch.histc(values.float(), bins=bins, min=lo, max=hi)
     edges = torch.linspace(lo, hi, bins + 1)
-    ax.stairs(counts.numpy(), edges.numpy(), fill=True, color=color)
+    baseline = 0.5 if log else 0.0
+    ax.stairs(counts.clamp(min=baseline).numpy(), edges.numpy(), fill=True, color=color,
+              baseline=baseline)
+    if log:
+        ax.set_ylim(0.8, max(float(counts.max()), 1.0) * 2)
 
 
 def _as_float64(name: str, t: object) -> torch.Tensor:
@@ -54,14 +62,14 @@ def quantization_grid(x: torch.Tensor, x_hat: torch.Tensor, levels: torch.Tensor
     # no constrained layout and one filled outline per histogram: the explorer redraws this
     # figure on every change, so it must render in a few tens of milliseconds
     fig = Figure(figsize=(9.6, 3.4))
-    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.16, top=0.9, wspace=0.18)
+    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.16, top=0.85, wspace=0.18)
     left, right = fig.subplots(1, 2)
     lo_v, hi_v = float(xs.min()), float(xs.max())
     if clip is not None:
         lo_v, hi_v = min(lo_v, clip[0]), max(hi_v, clip[1])
     if hi_v <= lo_v:
         lo_v, hi_v = lo_v - 0.5, hi_v + 0.5
-    _stairs(left, xs, bins, lo_v, hi_v, SERIES[1])
+    _stairs(left, xs, bins, lo_v, hi_v, SERIES[1], log_count)
     left.vlines(lv.numpy(), 0, 1, transform=left.get_xaxis_transform(), color=OKABE_ITO[0],
                 linewidth=0.4, alpha=0.35 if lv.numel() > 64 else 0.7)
     if clip is not None:
@@ -72,19 +80,19 @@ def quantization_grid(x: torch.Tensor, x_hat: torch.Tensor, levels: torch.Tensor
     e_lo, e_hi = float(err.min()), float(err.max())
     if e_hi <= e_lo:
         e_lo, e_hi = e_lo - 0.5, e_hi + 0.5
-    _stairs(right, err, bins, e_lo, e_hi, SERIES[4])
+    _stairs(right, err, bins, e_lo, e_hi, SERIES[4], log_count)
     right.axvline(0.0, color=OKABE_ITO[0], linewidth=0.8)
     right.set_xlabel("error x_hat - x (float units)")
     if log_count:
         for ax in (left, right):
-            ax.set_yscale("log", nonpositive="mask")
+            ax.set_yscale("log")
             ax.yaxis.set_major_locator(LogLocator(numticks=5))
             ax.yaxis.set_minor_locator(NullLocator())   # minor log ticks cost most of a redraw
     for ax in (left, right):
         ax.xaxis.set_major_locator(MaxNLocator(6))
     right.set_title(f"SQNR {sqnr:.1f} dB", fontsize=10)
     if title:
-        left.set_title(title, fontsize=10)
+        left.set_title(title, fontsize=9)
     for ax in (left, right):
         ax.grid(True, alpha=0.3)
     n_clip = 0 if clip is None else int(((xs < clip[0]) | (xs > clip[1])).sum())

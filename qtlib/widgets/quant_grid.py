@@ -147,7 +147,7 @@ def explore(samples: dict[str, torch.Tensor], distribution: str = "gaussian", nu
     kind = "symmetric" if symmetric else "affine"
     title = (f"{label}: int{num_bits} {kind} {granularity.replace('_', '-')}"
              + (f", clip p{percentile:g}" if percentile < 100 else ""))
-    where = "" if spec.granularity == "per_tensor" else " (grid of the widest block)"
+    where = "" if spec.granularity == "per_tensor" else "\n(grid of the widest block)"
     plot = quantization_grid(x, x_hat, levels, clip=clip, title=title + where) if figure else None
     text = (f"**{html.escape(title)}**: SQNR **{sqnr:.1f} dB** with {scale.numel()} "
             f"scale{'s' if scale.numel() > 1 else ''}; {clipped:.2%} of the values are clipped.")
