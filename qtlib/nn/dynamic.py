@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from qtlib.nn import _kernels
 from qtlib.nn._common import check_input, check_linear
 from qtlib.nn._int8 import (
     int8_linear,
@@ -29,7 +30,16 @@ class DynamicInt8Linear(nn.Module):
 
     ``act_spec`` may be any per-token or per-tensor spec of at most 8 bits (e.g. torch.ao's
     ``QuantSpec(num_bits=7, signed=False, symmetric=False, granularity="per_tensor")``); only the
-    default takes the fast path.
+    default takes the fast paths.
+
+    Two implementations of the default spec, same integers: the readable one below
+    (``quantize_per_token_int8`` + ``int8_linear`` from ``qtlib/nn/_int8.py``, about ten torch ops
+    per call), which the chapters teach, and, when ``make setup`` has compiled it,
+    ``torch.ops.qtlib.dynamic_int8_linear`` (``qtlib/nn/csrc/int8_linear.cpp``), which fuses the
+    per-token quantization into one pass over ``x`` and the rescale + bias into one pass over the
+    int32 result around the same ``torch._int_mm``. It produces identical codes and scales and
+    outputs within float32 rounding of the epilogue (tests/nn check both). Inside
+    ``qtlib.nn._kernels.disabled()`` (or with ``QTLIB_DISABLE_KERNELS=1``) the readable path runs.
 
     Shapes: ``x [..., in_features]`` float -> ``[..., out_features]`` in ``x``'s dtype.
     """
@@ -63,6 +73,10 @@ class DynamicInt8Linear(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_features)
         x2 = x.detach().reshape(-1, self.in_features).float()  # inference only: no gradient
+        if self._fast and x2.shape[0] and self.in_features >= 2 and _kernels.active():
+            y = torch.ops.qtlib.dynamic_int8_linear(x2, self.weight_int8, self.weight_scale,
+                                                    self.bias)
+            return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
         if self._fast:
             q, s = quantize_per_token_int8(x2, reuse=True)
             z = None
