@@ -146,9 +146,17 @@ def available() -> bool:
 _DISABLED = [0]  # nesting depth of disabled()
 
 
+def fast_paths_enabled() -> bool:
+    """False inside :func:`disabled` or with ``QTLIB_DISABLE_KERNELS=1``: readable paths only.
+
+    Covers every fast path of qtlib.nn, compiled (int8) or not (the int4 bfloat16 kernel).
+    """
+    return _DISABLED[0] == 0 and os.environ.get("QTLIB_DISABLE_KERNELS", "") in ("", "0")
+
+
 def active() -> bool:
     """True when the compiled kernels are loaded and not switched off by :func:`disabled`."""
-    return _DISABLED[0] == 0 and available()
+    return fast_paths_enabled() and available()
 
 
 @contextlib.contextmanager
