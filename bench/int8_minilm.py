@@ -39,9 +39,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-import qtlib  # installs the warnings policy
+import qtlib  # noqa: F401  (installs the warnings policy)
+from qtlib.data import sentences
 from qtlib.eval import compare_latency, environment, model_fidelity, serialized_size
 from qtlib.methods import quantize_dynamic, quantize_weight_only
+from qtlib.models import load as load_model
 from qtlib.nn import _kernels
 from qtlib.reference import torch_ao_quantize_dynamic, torchao_int8_dynamic
 
@@ -141,8 +143,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    fp32 = qtlib.models.load("minilm").eval()
-    texts = qtlib.data.sentences()
+    fp32 = load_model("minilm").eval()
+    texts = sentences()
     variants, qtlib_report = build_variants(fp32, args.no_compile)
 
     results: dict = {"shapes": {}, "variants": {}}

@@ -4,12 +4,15 @@ The C++ source ``qtlib/nn/csrc/int8_linear.cpp`` registers, with ``torch.library
 
 - ``torch.ops.qtlib.quantize_per_token_int8(x f32 [M, K]) -> (q int8 [M, K], scale f32 [M, 1])``
 - ``torch.ops.qtlib.dynamic_int8_linear(x f32 [M, K], weight_int8 int8 [N, K],
-  weight_scale f32 [N], bias f32 [N] | None) -> y f32 [M, N]``
+  weight_scale f32 [N], bias f32 [N] | None) -> y f32 [M, N]`` (GEMM: ``torch._int_mm``)
+- ``torch.ops.qtlib.dynamic_int8_linear_packed(x f32 [M, K], packed_weight, weight_scale f32 [N],
+  weight_zero_point int64 [N] (zeros), bias f32 [N] | None) -> y f32 [M, N]`` (GEMM: oneDNN
+  ``qlinear_pointwise`` on ``torch.ops.onednn.qlinear_prepack(weight_int8, None)``)
 
 They compute the same integers and (to float32 rounding) the same outputs as the readable path
 in :mod:`qtlib.nn._int8`, which the chapters teach; the kernel only fuses the passes.
 
-Building: ``make setup`` (and so ``make lab`` / ``make test``) runs ``python -m qtlib.nn._kernels``
+Building: ``make setup`` (and so ``make lab`` / ``make test``) calls :func:`main`
 once, which compiles the source with the system C++ compiler against the installed torch's
 headers (no download) into ``<sys.prefix>/share/qtlib-kernels/`` (the project's ``.venv``), or
 ``~/.cache/qtlib/kernels`` when that is not writable. The file name carries a hash of the source,
@@ -146,6 +149,22 @@ def available() -> bool:
 _DISABLED = [0]  # nesting depth of disabled()
 
 
+def version_key(*tensors: torch.Tensor) -> tuple:
+    """Identity + version of ``tensors``: changes when any is replaced or modified in place.
+
+    For caches derived from buffers (prepacked weights). Inference tensors have no version
+    counter; for them only the storage address counts.
+    """
+    key: list = []
+    for t in tensors:
+        key.append(t.data_ptr())
+        try:
+            key.append(t._version)
+        except RuntimeError:
+            key.append(None)
+    return tuple(key)
+
+
 def fast_paths_enabled() -> bool:
     """False inside :func:`disabled` or with ``QTLIB_DISABLE_KERNELS=1``: readable paths only.
 
@@ -169,5 +188,7 @@ def disabled() -> Iterator[None]:
         _DISABLED[0] -= 1
 
 
-if __name__ == "__main__":
-    sys.exit(0 if build(verbose=True) is not None or "--optional" in sys.argv else 1)
+def main(argv: list[str] | None = None) -> int:
+    """``make setup``'s step: build; exit 0 on success, or always with ``--optional``."""
+    argv = sys.argv[1:] if argv is None else argv
+    return 0 if build(verbose=True) is not None or "--optional" in argv else 1

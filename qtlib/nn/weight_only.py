@@ -102,11 +102,7 @@ class WeightOnlyLinear(nn.Module):
 
     def _int4_kernel_weights(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """(packed uint8 weight, bfloat16 scales_and_zeros [in/group, out, 2]) or None."""
-        try:
-            key = (self.weight_packed.data_ptr(), self.weight_packed._version,
-                   self.weight_scale.data_ptr(), self.weight_scale._version)
-        except RuntimeError:  # inference tensors have no version counter
-            key = (self.weight_packed.data_ptr(), self.weight_scale.data_ptr())
+        key = _kernels.version_key(self.weight_packed, self.weight_scale)
         cache = self.__dict__.get("_int4_cache")
         if cache is None or cache[0] != key:
             codes = self.weight_codes().to(torch.int32) + 8  # signed [-8, 7] -> the kernel's 0..15

@@ -29,7 +29,7 @@ needs_kernel = pytest.mark.skipif(not HAVE_COMPILER, reason="no C++ compiler: pu
 def kernel():
     """``torch.ops.qtlib``; with a compiler, ``make setup`` must have built the kernel."""
     assert _kernels.available(), ("a C++ compiler exists but the qtlib kernel is not built: run "
-                                  "`make setup` (or `python -m qtlib.nn._kernels`)")
+                                  "`make setup`")
     return torch.ops.qtlib
 
 
@@ -66,13 +66,16 @@ def test_kernel_linear_within_one_output_step(m, k, n, seed, bias):
     b = torch.randn(n, generator=g) if bias else None
     q, s = quantize_per_token_int8(x)
     ref = int8_linear(q, None, s, w, ws, b)
-    y = torch.ops.qtlib.dynamic_int8_linear(x, w, ws, b)
-    step = s * ws  # one integer step of the int32 accumulator, in output units [m, n]
-    assert y.shape == (m, n) and y.dtype == torch.float32
-    assert bool(((y - ref).abs() <= step).all())
+    packed = torch.ops.onednn.qlinear_prepack(w, None)
+    zp = torch.zeros(n, dtype=torch.int64)
     exact = (q.double() @ w.double().t()) * s.double() * ws.double()
     exact = exact + (b.double() if bias else 0.0)
-    torch.testing.assert_close(y.double(), exact, rtol=1e-5, atol=1e-5)
+    step = s * ws  # one integer step of the int32 accumulator, in output units [m, n]
+    for y in (torch.ops.qtlib.dynamic_int8_linear(x, w, ws, b),
+              torch.ops.qtlib.dynamic_int8_linear_packed(x, packed, ws, zp, b)):
+        assert y.shape == (m, n) and y.dtype == torch.float32
+        assert bool(((y - ref).abs() <= step).all())
+        torch.testing.assert_close(y.double(), exact, rtol=1e-5, atol=1e-5)
 
 
 @needs_kernel
@@ -110,6 +113,32 @@ def test_module_fast_and_readable_paths_agree(kernel):
     with _kernels.disabled():
         ref = one(torch.ones(3, 1))
     torch.testing.assert_close(one(torch.ones(3, 1)), ref)
+
+
+@needs_kernel
+def test_prepacked_weight_is_cached_outside_the_state_dict(kernel):
+    import copy
+    import io
+
+    torch.manual_seed(2)
+    mod = DynamicInt8Linear.from_float(nn.Linear(64, 24))
+    keys = set(mod.state_dict())
+    x = torch.randn(5, 64)
+    y = mod(x)
+    assert mod.__dict__["_onednn_cache"][1] is not None  # the oneDNN path really ran
+    assert set(mod.state_dict()) == keys
+    for clone in (copy.deepcopy(mod), torch.load(_saved(mod, io.BytesIO()), weights_only=False)):
+        assert "_onednn_cache" not in clone.__dict__
+        assert torch.equal(clone(x), y)
+    other = DynamicInt8Linear.from_float(nn.Linear(64, 24))
+    mod.load_state_dict(other.state_dict())  # in-place copy: the cache must notice
+    assert torch.equal(mod(x), other(x))
+
+
+def _saved(module, buffer):
+    torch.save(module, buffer)
+    buffer.seek(0)
+    return buffer
 
 
 def test_building_without_a_compiler_fails_cleanly(tmp_path, monkeypatch, capsys):

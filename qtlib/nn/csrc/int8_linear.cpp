@@ -9,6 +9,7 @@
 // pass over the int32 result: three passes over memory instead of ~12 separate torch ops.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/library.h>
 
 #include <cfloat>
@@ -113,15 +114,90 @@ at::Tensor dynamic_int8_linear(const at::Tensor& x_in, const at::Tensor& w,
   return y;
 }
 
+// The same linear with the int8 GEMM done by oneDNN on a weight prepacked once
+// (torch.ops.onednn.qlinear_prepack): signed int8 activations with zero-point 0 and activation
+// scale 1, per-channel weight scales, float32 output. oneDNN returns acc[m, n] * w_scale[n]
+// (int32 accumulation, then float32); the per-token scale and the bias are applied here in one
+// pass, in place: y = (acc * w_scale) * scale[m] + bias. Saves _int_mm's per-call weight reorder
+// and the int32 temporary.
+at::Tensor dynamic_int8_linear_packed(const at::Tensor& x_in, const at::Tensor& packed,
+                                      const at::Tensor& w_scale, const at::Tensor& w_zero_point,
+                                      const std::optional<at::Tensor>& bias) {
+  check_x(x_in);
+  const at::Tensor x = x_in.contiguous();
+  const int64_t M = x.size(0), K = x.size(1), N = w_scale.numel();
+  TORCH_CHECK(K >= 2, "qtlib int8 kernels: need K >= 2");
+  TORCH_CHECK(w_scale.scalar_type() == at::kFloat && w_scale.is_contiguous(),
+              "qtlib int8 kernels: weight_scale must be a contiguous float32 [N] tensor");
+  const float* b = nullptr;
+  if (bias.has_value() && bias->defined()) {
+    TORCH_CHECK(bias->scalar_type() == at::kFloat && bias->numel() == N && bias->is_contiguous(),
+                "qtlib int8 kernels: bias must be a contiguous float32 [N] tensor");
+    b = bias->data_ptr<float>();
+  }
+  at::Tensor q = at::empty({M, K}, x.options().dtype(at::kChar));
+  at::Tensor scale = at::empty({M}, x.options());
+  quantize_rows(x.data_ptr<float>(), q.data_ptr<int8_t>(), scale.data_ptr<float>(), M, K);
+  static const c10::OperatorHandle op =
+      c10::Dispatcher::singleton().findSchemaOrThrow("onednn::qlinear_pointwise", "");
+  torch::jit::Stack stack;
+  stack.reserve(13);
+  stack.emplace_back(q);
+  stack.emplace_back(1.0);
+  stack.emplace_back(static_cast<int64_t>(0));
+  stack.emplace_back(packed);
+  stack.emplace_back(w_scale);
+  stack.emplace_back(w_zero_point);
+  stack.emplace_back(c10::IValue());
+  stack.emplace_back(1.0);
+  stack.emplace_back(static_cast<int64_t>(0));
+  stack.emplace_back(at::kFloat);
+  stack.emplace_back(std::string("none"));
+  stack.emplace_back(c10::List<std::optional<at::Scalar>>());
+  stack.emplace_back(std::string(""));
+  op.callBoxed(&stack);
+  at::Tensor y = stack.back().toTensor();
+  TORCH_CHECK(y.scalar_type() == at::kFloat && y.is_contiguous() && y.size(0) == M &&
+                  y.size(1) == N,
+              "qtlib int8 kernels: unexpected oneDNN output");
+  const float* sx = scale.data_ptr<float>();
+  float* out = y.data_ptr<float>();
+  at::parallel_for(0, M, grain_rows(N), [&](int64_t begin, int64_t end) {
+    for (int64_t m = begin; m < end; ++m) {
+      float* orow = out + m * N;
+      const float s = sx[m];
+      if (b != nullptr) {
+#pragma omp simd
+        for (int64_t n = 0; n < N; ++n) {
+          orow[n] = orow[n] * s + b[n];
+        }
+      } else {
+#pragma omp simd
+        for (int64_t n = 0; n < N; ++n) {
+          orow[n] = orow[n] * s;
+        }
+      }
+    }
+  });
+  return y;
+}
+
 }  // namespace
 
 TORCH_LIBRARY(qtlib, m) {
   m.def("quantize_per_token_int8(Tensor x) -> (Tensor, Tensor)");
   m.def("dynamic_int8_linear(Tensor x, Tensor weight_int8, Tensor weight_scale, Tensor? bias)"
         " -> Tensor");
+  m.def("dynamic_int8_linear_packed(Tensor x, Tensor packed_weight, Tensor weight_scale,"
+        " Tensor weight_zero_point, Tensor? bias) -> Tensor");
 }
 
 TORCH_LIBRARY_IMPL(qtlib, CPU, m) {
   m.impl("quantize_per_token_int8", &quantize_per_token);
   m.impl("dynamic_int8_linear", &dynamic_int8_linear);
+}
+
+// The prepacked oneDNN weight is an MkldnnCPU tensor, so this op dispatches on that key.
+TORCH_LIBRARY_IMPL(qtlib, MkldnnCPU, m) {
+  m.impl("dynamic_int8_linear_packed", &dynamic_int8_linear_packed);
 }
