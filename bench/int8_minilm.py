@@ -14,6 +14,8 @@ Variants (all timed together, call by call, rotating order, per shape, with
 - ``torchao_int8``: torchao ``Int8DynamicActivationInt8WeightConfig`` (eager);
 - ``torchao_int8_compiled``: the same + ``torch.compile`` (unless ``--no-compile``; its
   compile time per shape is recorded);
+- ``qtlib_int8_torch_compiled`` (only with ``--qtlib-compile``): the readable path +
+  ``torch.compile``, the candidate qtlib does not ship (its first-call time per shape is recorded);
 - ``qtlib_int4_g32``: ``qtlib.methods.quantize_weight_only(num_bits=4, group_size=32)`` (the
   bfloat16 ``_weight_int4pack_mm_for_cpu`` fast path when available).
 
@@ -110,7 +112,7 @@ def int_mm_speedup(m: int, threads: int, budget_s: float) -> float:
     return cmp.speedups["int_mm"]
 
 
-def build_variants(fp32, no_compile: bool) -> tuple[dict, dict]:
+def build_variants(fp32, no_compile: bool, qtlib_compile: bool = False) -> tuple[dict, dict]:
     q8, report = quantize_dynamic(fp32)
     variants = {
         "fp32": fp32,
@@ -122,6 +124,9 @@ def build_variants(fp32, no_compile: bool) -> tuple[dict, dict]:
     if not no_compile:
         torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 32)
         variants["torchao_int8_compiled"] = torch.compile(torchao_int8_dynamic(fp32))
+    if qtlib_compile:
+        q8c, _ = quantize_dynamic(fp32)
+        variants["qtlib_int8_torch_compiled"] = PureTorch(torch.compile(q8c.eval()))
     variants["qtlib_int4_g32"] = quantize_weight_only(fp32, num_bits=4, group_size=32)[0]
     for m in variants.values():
         m.eval()
@@ -138,6 +143,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="3 shapes, short budgets (smoke run)")
     ap.add_argument("--no-compile", action="store_true", help="skip torchao + torch.compile")
+    ap.add_argument("--qtlib-compile", action="store_true",
+                    help="also time qtlib's readable int8 path under torch.compile (a candidate)")
     args = ap.parse_args(argv)
     if args.quick:
         args.budget_s, args.min_rounds = min(args.budget_s, 1.5), 5
@@ -147,19 +154,20 @@ def main(argv: list[str] | None = None) -> dict:
     torch.manual_seed(0)
     fp32 = load_model("minilm").eval()
     texts = sentences()
-    variants, qtlib_report = build_variants(fp32, args.no_compile)
+    variants, qtlib_report = build_variants(fp32, args.no_compile, args.qtlib_compile)
 
     results: dict = {"shapes": {}, "variants": {}}
     for batch, tokens in shapes:
         key = f"{batch}x{tokens}"
         inputs = inputs_for(fp32, texts, batch, tokens)
         load_before = os.getloadavg()
-        compile_s = None
-        if "torchao_int8_compiled" in variants:
-            t0 = time.perf_counter()
-            with torch.inference_mode():
-                variants["torchao_int8_compiled"](**inputs)
-            compile_s = time.perf_counter() - t0
+        compile_s = {}
+        for name in ("torchao_int8_compiled", "qtlib_int8_torch_compiled"):
+            if name in variants:
+                t0 = time.perf_counter()
+                with torch.inference_mode():
+                    variants[name](**inputs)
+                compile_s[name] = time.perf_counter() - t0
         cmp = compare_latency(variants, inputs, threads=args.threads, warmup=args.warmup,
                               min_rounds=args.min_rounds, budget_s=args.budget_s)
         share = gemm_share(fp32, inputs)
@@ -173,7 +181,7 @@ def main(argv: list[str] | None = None) -> dict:
             "speedup_vs_fp32": cmp.speedups,
             "fp32_gemm_share": share, "int_mm_vs_f32_gemm": r,
             "ceiling": 1.0 / ((1.0 - share) + share / r),
-            "torchao_compile_first_call_s": compile_s,
+            "compiled_first_call_s": compile_s,
         }
         results["shapes"][key] = row
         print(f"{key:>7}: " + "  ".join(f"{k} {v:.2f}x" for k, v in cmp.speedups.items())
@@ -182,7 +190,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     batches = [fp32.tokenize(texts[i:i + 32]) for i in range(0, len(texts), 32)]
     for name, model in variants.items():
-        if name == "torchao_int8_compiled":
+        if name.endswith("_compiled"):
             continue  # same weights and numbers as torchao_int8; padded batches would recompile
         fid = model_fidelity(fp32, model, batches, progress=False)
         results["variants"][name] = {

@@ -136,11 +136,15 @@ class WeightOnlyLinear(nn.Module):
         if self._use_int4_kernel(x):
             weights = self._int4_kernel_weights()
             if weights is not None:
-                x2 = x.reshape(-1, self.in_features).to(torch.bfloat16)
-                y = torch.ops.aten._weight_int4pack_mm_for_cpu(x2, weights[0], self.group_size,
-                                                                weights[1]).float()
-                if self.bias is not None:
-                    y += self.bias
+                x2 = x.reshape(-1, self.in_features)
+                if _kernels.available():  # the same ops, one call (qtlib/nn/csrc)
+                    y = torch.ops.qtlib.int4_weight_only_linear(x2, weights[0], self.group_size,
+                                                                weights[1], self.bias)
+                else:
+                    y = torch.ops.aten._weight_int4pack_mm_for_cpu(
+                        x2.to(torch.bfloat16), weights[0], self.group_size, weights[1]).float()
+                    if self.bias is not None:
+                        y += self.bias
                 return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
         w = self.dequantized_weight()
         return F.linear(x.float(), w, self.bias).to(x.dtype)

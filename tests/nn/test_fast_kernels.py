@@ -235,3 +235,15 @@ def test_int4_fast_path_not_used_when_a_gradient_is_needed():
     assert torch.equal(y, ref)  # float32 readable path, exactly
     y.sum().backward()
     assert x.grad is not None
+
+
+def test_int4_one_call_kernel_equals_the_python_bfloat16_path(monkeypatch):
+    torch.manual_seed(3)
+    mod = WeightOnlyLinear.from_float(nn.Linear(128, 96), num_bits=4, group_size=32)
+    x = torch.randn(2, 9, 128)
+    with torch.inference_mode():
+        y = mod(x)
+        monkeypatch.setattr(_kernels, "available", lambda: False)  # as without a compiler
+        y_python = mod(x)
+    assert y.shape == (2, 9, 96)
+    assert torch.equal(y, y_python)

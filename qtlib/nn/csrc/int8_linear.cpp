@@ -182,12 +182,33 @@ at::Tensor dynamic_int8_linear_packed(const at::Tensor& x_in, const at::Tensor& 
   return y;
 }
 
+// Weight-only int4 (qtlib.nn.WeightOnlyLinear's fast path) in one call from Python:
+// x float32 [M, K] -> bfloat16, torch's CPU int4 kernel (packed by
+// _convert_weight_to_int4pack_for_cpu, bfloat16 scales_and_zeros [K / group, N, 2]), then
+// float32 and the float32 bias. Saves four Python-level dispatches per linear, which is most of
+// the time at TinyGPT's sizes.
+at::Tensor int4_weight_only_linear(const at::Tensor& x, const at::Tensor& packed,
+                                   int64_t group_size, const at::Tensor& scales_and_zeros,
+                                   const std::optional<at::Tensor>& bias) {
+  TORCH_CHECK(x.dim() == 2 && x.is_floating_point(),
+              "qtlib int4 kernel: x must be a 2-D floating-point tensor [M, K]");
+  at::Tensor y = at::_weight_int4pack_mm_for_cpu(x.to(at::kBFloat16), packed, group_size,
+                                                 scales_and_zeros)
+                     .to(at::kFloat);
+  if (bias.has_value() && bias->defined()) {
+    y.add_(*bias);
+  }
+  return y;
+}
+
 }  // namespace
 
 TORCH_LIBRARY(qtlib, m) {
   m.def("quantize_per_token_int8(Tensor x) -> (Tensor, Tensor)");
   m.def("dynamic_int8_linear(Tensor x, Tensor weight_int8, Tensor weight_scale, Tensor? bias)"
         " -> Tensor");
+  m.def("int4_weight_only_linear(Tensor x, Tensor packed_weight, int group_size,"
+        " Tensor scales_and_zeros, Tensor? bias) -> Tensor");
   m.def("dynamic_int8_linear_packed(Tensor x, Tensor packed_weight, Tensor weight_scale,"
         " Tensor weight_zero_point, Tensor? bias) -> Tensor");
 }
@@ -195,6 +216,7 @@ TORCH_LIBRARY(qtlib, m) {
 TORCH_LIBRARY_IMPL(qtlib, CPU, m) {
   m.impl("quantize_per_token_int8", &quantize_per_token);
   m.impl("dynamic_int8_linear", &dynamic_int8_linear);
+  m.impl("int4_weight_only_linear", &int4_weight_only_linear);
 }
 
 // The prepacked oneDNN weight is an MkldnnCPU tensor, so this op dispatches on that key.
