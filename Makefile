@@ -13,10 +13,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml qtlib/nn/csrc/int8_linear.cpp
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the course needs Python 3.11, found " + sys.version.split()[0]'
 	$(PY) -m pip install --quiet --disable-pip-version-check $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) -e ".[dev]"
+	$(PY) -c 'import sys, qtlib.nn._kernels as k; sys.exit(k.main(["--optional"]))'  # int8 kernel, ~25 s; no compiler: pure torch
 	@touch $(STAMP)
 
 lab: setup

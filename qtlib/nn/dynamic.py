@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from qtlib.nn import _kernels
 from qtlib.nn._common import check_input, check_linear
 from qtlib.nn._int8 import (
     int8_linear,
@@ -29,7 +30,19 @@ class DynamicInt8Linear(nn.Module):
 
     ``act_spec`` may be any per-token or per-tensor spec of at most 8 bits (e.g. torch.ao's
     ``QuantSpec(num_bits=7, signed=False, symmetric=False, granularity="per_tensor")``); only the
-    default takes the fast path.
+    default takes the fast paths.
+
+    Two implementations of the default spec, same integers: the readable one below
+    (``quantize_per_token_int8`` + ``int8_linear`` from ``qtlib/nn/_int8.py``, about ten torch ops
+    per call), which the chapters teach, and, when ``make setup`` has compiled it,
+    ``torch.ops.qtlib.dynamic_int8_linear`` (``qtlib/nn/csrc/int8_linear.cpp``), which fuses the
+    per-token quantization into one pass over ``x`` and the rescale + bias into one pass over the
+    output around the int8 GEMM. The GEMM is oneDNN's ``qlinear_pointwise`` on a weight prepacked
+    once (signed int8 activations, zero-point 0, activation scale 1, so it returns
+    ``acc * weight_scale`` in float32; the per-token scale and bias follow), or ``torch._int_mm``
+    where oneDNN is missing. It produces identical codes and scales and outputs within one output
+    step (float32 rounding of the epilogue; tests/nn check both). Inside
+    ``qtlib.nn._kernels.disabled()`` (or with ``QTLIB_DISABLE_KERNELS=1``) the readable path runs.
 
     Shapes: ``x [..., in_features]`` float -> ``[..., out_features]`` in ``x``'s dtype.
     """
@@ -63,6 +76,15 @@ class DynamicInt8Linear(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_features)
         x2 = x.detach().reshape(-1, self.in_features).float()  # inference only: no gradient
+        if self._fast and x2.shape[0] and self.in_features >= 2 and _kernels.active():
+            packed = self._onednn_weight()
+            if packed is not None:
+                y = torch.ops.qtlib.dynamic_int8_linear_packed(x2, packed[0], self.weight_scale,
+                                                               packed[1], self.bias)
+            else:
+                y = torch.ops.qtlib.dynamic_int8_linear(x2, self.weight_int8, self.weight_scale,
+                                                        self.bias)
+            return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
         if self._fast:
             q, s = quantize_per_token_int8(x2, reuse=True)
             z = None
@@ -72,6 +94,28 @@ class DynamicInt8Linear(nn.Module):
             s = s.reshape(-1, 1) if s.ndim else s
         y = int8_linear(q, z, s, self.weight_int8, self.weight_scale, self.bias)
         return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
+
+    def _onednn_weight(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(oneDNN-prepacked ``weight_int8``, int64 zero-points [out]) or None where unsupported.
+
+        Built on first use from the buffers (and rebuilt when they change), kept outside the
+        state dict: checkpoints and sizes are unchanged.
+        """
+        key = _kernels.version_key(self.weight_int8)
+        cache = self.__dict__.get("_onednn_cache")
+        if cache is None or cache[0] != key:
+            try:
+                packed = (torch.ops.onednn.qlinear_prepack(self.weight_int8, None),
+                          torch.zeros(self.out_features, dtype=torch.int64))
+            except (RuntimeError, AttributeError):  # torch built without oneDNN
+                packed = None
+            cache = self.__dict__["_onednn_cache"] = (key, packed)
+        return cache[1]
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_onednn_cache", None)  # derived from the buffers; rebuilt on first use
+        return state
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
