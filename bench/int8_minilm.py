@@ -7,7 +7,7 @@ Variants (all timed together, call by call, rotating order, per shape, with
 ``qtlib.eval.compare_latency``):
 
 - ``fp32``: the float32 model (the baseline of every ratio);
-- ``qtlib_int8``: ``qtlib.methods.quantize_dynamic`` as shipped (the compiled
+- ``qtlib_int8``: the ``DynamicInt8`` recipe as shipped (the compiled
   ``torch.ops.qtlib.dynamic_int8_linear`` when built, see ``qtlib.nn._kernels``);
 - ``qtlib_int8_torch``: the same modules forced onto the readable pure-torch path;
 - ``torch_ao_int8``: ``torch.ao`` ``quantize_dynamic``;
@@ -16,7 +16,7 @@ Variants (all timed together, call by call, rotating order, per shape, with
   compile time per shape is recorded);
 - ``qtlib_int8_torch_compiled`` (only with ``--qtlib-compile``): the readable path +
   ``torch.compile``, the candidate qtlib does not ship (its first-call time per shape is recorded);
-- ``qtlib_int4_g32``: ``qtlib.methods.quantize_weight_only(num_bits=4, group_size=32)`` (the
+- ``qtlib_int4_g32``: the ``WeightOnly(num_bits=4, group_size=32)`` recipe (the
   bfloat16 ``_weight_int4pack_mm_for_cpu`` fast path when available).
 
 Shapes: batch 1 x 16, 32, 64, 128, 256, 512 tokens and batch 8 and 32 x 128 tokens (``--quick``:
@@ -45,11 +45,12 @@ import torch.nn.functional as F
 
 import qtlib  # noqa: F401  (installs the warnings policy)
 from qtlib.data import sentences
-from qtlib.eval import compare_latency, environment, model_fidelity, serialized_size
-from qtlib.methods import quantize_dynamic, quantize_weight_only
+from qtlib.eval import compare_latency, model_fidelity, serialized_size
+from qtlib.methods import DynamicInt8, WeightOnly, apply
 from qtlib.models import load as load_model
 from qtlib.nn import _kernels
-from qtlib.reference import torch_ao_quantize_dynamic, torchao_int8_dynamic
+from qtlib.reference import TorchAODynamic, torchao_int8_dynamic
+from qtlib.utils.system import environment
 
 SHAPES = [(1, 16), (1, 32), (1, 64), (1, 128), (1, 256), (1, 512), (8, 128), (32, 128)]
 QUICK_SHAPES = [(1, 16), (1, 128), (8, 128)]
@@ -113,21 +114,21 @@ def int_mm_speedup(m: int, threads: int, budget_s: float) -> float:
 
 
 def build_variants(fp32, no_compile: bool, qtlib_compile: bool = False) -> tuple[dict, dict]:
-    q8, report = quantize_dynamic(fp32)
+    q8, report = apply(fp32, DynamicInt8())
     variants = {
         "fp32": fp32,
         "qtlib_int8": q8,
         "qtlib_int8_torch": PureTorch(q8),
-        "torch_ao_int8": torch_ao_quantize_dynamic(fp32),
+        "torch_ao_int8": apply(fp32, TorchAODynamic())[0],
         "torchao_int8": torchao_int8_dynamic(fp32),
     }
     if not no_compile:
         torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 32)
         variants["torchao_int8_compiled"] = torch.compile(torchao_int8_dynamic(fp32))
     if qtlib_compile:
-        q8c, _ = quantize_dynamic(fp32)
+        q8c, _ = apply(fp32, DynamicInt8())
         variants["qtlib_int8_torch_compiled"] = PureTorch(torch.compile(q8c.eval()))
-    variants["qtlib_int4_g32"] = quantize_weight_only(fp32, num_bits=4, group_size=32)[0]
+    variants["qtlib_int4_g32"] = apply(fp32, WeightOnly(num_bits=4, group_size=32))[0]
     for m in variants.values():
         m.eval()
     return variants, report.totals()

@@ -25,10 +25,11 @@ import torch
 
 import qtlib  # noqa: F401  (installs the warnings policy)
 from qtlib.data import corpus_bytes
-from qtlib.eval import compare_latency, environment, model_fidelity, perplexity, serialized_size
-from qtlib.methods import quantize_dynamic, quantize_weight_only
+from qtlib.eval import compare_latency, model_fidelity, perplexity, serialized_size
+from qtlib.methods import DynamicInt8, WeightOnly, apply
 from qtlib.models import load as load_model
 from qtlib.nn import _kernels
+from qtlib.utils.system import environment
 
 PROMPT = "def parse(text):\n    "
 
@@ -59,9 +60,9 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     fp32 = load_model("tinygpt").eval()
-    int4 = quantize_weight_only(fp32, num_bits=4, group_size=32)[0].eval()
+    int4 = apply(fp32, WeightOnly(num_bits=4, group_size=32))[0].eval()
     variants = {"fp32": fp32, "qtlib_int4_g32": int4, "qtlib_int4_g32_readable": Readable(int4),
-                "qtlib_int8": quantize_dynamic(fp32)[0].eval()}
+                "qtlib_int8": apply(fp32, DynamicInt8())[0].eval()}
     for m in variants.values():
         m.eval()
     results: dict = {}
