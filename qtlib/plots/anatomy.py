@@ -45,7 +45,7 @@ def anatomy_bars(breakdowns: Breakdown | Sequence[Breakdown],
     if bad or not metrics:
         raise ValueError(f"metrics must be a non-empty subset of {METRICS}, got {list(metrics)}")
     bars = [(b, m) for b in items for m in metrics]
-    fig = new_figure(7.6, 1.3 + 0.42 * len(bars))
+    fig = new_figure(7.6, 1.7 + 0.42 * len(bars))
     ax = fig.add_subplot()
     labels, sentences = [], []
     for row, (b, metric) in enumerate(bars):
@@ -71,8 +71,7 @@ def anatomy_bars(breakdowns: Breakdown | Sequence[Breakdown],
     ax.set_xlim(0, 128)
     ax.set_xticks([0, 25, 50, 75, 100])
     ax.set_xlabel("share of the total (%)")
-    ax.legend(fontsize=7, ncols=3, loc="upper center", bbox_to_anchor=(0.45, -0.18 - 0.6 / len(
-        bars)), frameon=False)
+    fig.legend(fontsize=7, ncols=3, loc="outside lower center", frameon=False)
     models = ", ".join(dict.fromkeys(b.dims.name for b in items))
     ax.set_title(title or f"Where the parameters, FLOPs and bytes go: {models}", fontsize=9)
     text = (f"Stacked bars of each component's share (%) per model and figure, "

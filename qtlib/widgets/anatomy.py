@@ -154,6 +154,15 @@ def explore(base: TransformerDims, *, dim: int, depth: int, num_heads: int, ffn_
     return View(breakdown=b, text=text, figure=fig)
 
 
+def figure_png(figure: Any, dpi: int = 80) -> bytes:
+    """``figure`` as PNG bytes: shows in any notebook, whatever its matplotlib backend."""
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
 def anatomy_widget(presets: Mapping[str, TransformerDims] | None = None,
                    initial: str = "MiniLM"):
     """A preset menu, sliders for the dimensions and a bits menu, wired to :func:`explore`.
@@ -163,8 +172,7 @@ def anatomy_widget(presets: Mapping[str, TransformerDims] | None = None,
     Returns the ``ipywidgets.VBox``; its ``last_view`` attribute holds the :class:`View` on screen.
     """
     import ipywidgets as widgets
-    import matplotlib.pyplot  # noqa: F401 -- selects the notebook's inline backend: figures show
-    from IPython.display import Markdown, display
+    from IPython.display import Image, Markdown, display
 
     presets = dict(course_presets() if presets is None else presets)
     if initial not in presets:
@@ -182,6 +190,8 @@ def anatomy_widget(presets: Mapping[str, TransformerDims] | None = None,
                for k, (lo, hi, step, label) in ranges.items()}
     w_bits = widgets.Dropdown(options=list(BITS), value=32, description="weight bits",
                               style=style)
+    for key, w in (("preset", w_preset), *sliders.items(), ("bits", w_bits)):
+        w.add_class(f"qt-anatomy-{key}")  # stable handles for browser tests
     headline = widgets.HTML()
     out = widgets.Output()
     busy = False
@@ -205,7 +215,7 @@ def anatomy_widget(presets: Mapping[str, TransformerDims] | None = None,
         out.clear_output(wait=True)
         with out:
             if view.figure is not None:
-                display(view.figure)
+                display(Image(data=figure_png(view.figure)))
             display(Markdown(view.text))
 
     def load_preset(*_: Any) -> None:
@@ -232,4 +242,4 @@ def anatomy_widget(presets: Mapping[str, TransformerDims] | None = None,
 
 
 __all__ = ["BITS", "SLIDERS", "View", "anatomy_widget", "course_presets", "describe",
-           "dims_for", "explore", "settings_of"]
+           "dims_for", "explore", "figure_png", "settings_of"]
