@@ -106,7 +106,7 @@ def profile_groups(model: Any, inputs: Any, *, threads: int | None = None, warmu
     ``model`` is an nn.Module in eval mode (or any callable), called the course's way (Tensor ->
     model(x), tuple -> model(*x), dict -> model(**x)) under ``torch.inference_mode()`` after
     ``warmup`` unprofiled calls, with ``threads`` threads (default: torch's current count, which
-    is restored). Time is the profiler's CPU time of each top-level operator (a ``aten::linear``
+    is restored). Time is the profiler's CPU time of each top-level operator (an ``aten::linear``
     includes the ``addmm`` it calls), so nothing is counted twice; groups are :data:`GROUPS`.
     """
     import pandas as pd
