@@ -56,7 +56,7 @@ def test_ch00_course_map_lists_every_chapter_and_its_own_time():
 def test_exercises_are_four_and_worth_what_the_headings_say(nb):
     meta = [c.metadata["nbgrader"] for c in nb.cells if "nbgrader" in c.metadata]
     answers = [m["grade_id"][: -len("_answer")] for m in meta if m["grade_id"].endswith("_answer")]
-    assert len(answers) == 4 and re.search(r"in four\s+graded exercises", markdown(nb))
+    assert len(answers) == 4 and re.search(r"in four\s+graded\s+exercises", markdown(nb))
     for ex in answers:
         points = sum(m.get("points", 0) for m in meta
                      if m["grade"] and m["grade_id"].startswith(f"{ex}_test"))
