@@ -6,7 +6,8 @@ Each notebook runs top to bottom in a fresh subprocess (nbclient, its own kernel
 with an empty qtlib cache (cold: sweeps are computed) and then again with the cache it left
 (warm: what a learner sees on a second run). Peak RSS is the largest resident set of any process
 of that run (the kernel, in practice), read from getrusage(RUSAGE_CHILDREN) after it is reaped.
-Targets (COURSE_DESIGN section 9): at most 120 s and 1.5 GB per notebook on 2 cores, warm cache.
+Targets (docs/ARCHITECTURE.md, budgets): at most 120 s and 1.5 GB per notebook on 2 cores,
+warm cache.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The TinyGPT text corpus: documentation strings of the Python standard library (ch01, ch04).
+"""The TinyGPT text corpus: documentation strings of the Python standard library (ch01).
 
 Provenance: ``build_corpus()`` imports the modules in ``CORPUS_MODULES`` (all pure-Python standard
 library modules that ship with every CPython 3.11), and collects ``inspect.getdoc`` of each module,

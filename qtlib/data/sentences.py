@@ -1,4 +1,4 @@
-"""A fixed set of English sentences for MiniLM fidelity and retrieval checks (ch05, ch07).
+"""A fixed set of English sentences for MiniLM fidelity and retrieval checks (ch05).
 
 The sentences were written for this course and ship as ``sentences.txt`` next to this module:
 10 topics (cooking, sports, computing, nature, health, travel, finance, science, everyday,

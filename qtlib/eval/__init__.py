@@ -1,14 +1,18 @@
-"""Metrics and measurement (layer 4): latency, memory, quality, results, tasks.
+"""Metrics and measurement: latency, memory, quality, records. It measures what it is handed
+and imports neither models, data nor methods (docs/ARCHITECTURE.md).
 
 - latency: ``measure_latency``, ``compare_latency``, ``latency_stats``, ``LatencyRecord``
 - memory: ``param_bytes_by_dtype``, ``total_bytes``, ``serialized_size``,
   ``peak_forward_memory``, ``module_breakdown``
 - quality: ``accuracy``, ``perplexity``, ``language_model_loss``, ``unigram_loss``,
-  ``fidelity``, ``model_fidelity``, ``neighbour_agreement``, ``paraphrase_retrieval``
-- results: ``Result``, ``compare``, ``pareto_front``, ``pareto_mask``, ``save_results``,
-  ``load_results``
+  ``fidelity``, ``model_fidelity``, ``model_outputs``, ``neighbour_agreement``,
+  ``paraphrase_retrieval``
+- results: ``Result`` (the one record), ``results_table``, ``compare``, ``pareto_front``,
+  ``pareto_mask``, ``pareto_rows``, ``save_results``, ``load_results``
+- catalog: ``METRICS``, ``metric(name)``: every figure's label, unit and direction
 """
 
+from qtlib.eval.catalog import METRICS, Metric, metric
 from qtlib.eval.latency import (
     LatencyComparison,
     LatencyRecord,
@@ -29,6 +33,7 @@ from qtlib.eval.quality import (
     fidelity,
     language_model_loss,
     model_fidelity,
+    model_outputs,
     nearest_neighbours,
     neighbour_agreement,
     paraphrase_retrieval,
@@ -41,13 +46,17 @@ from qtlib.eval.results import (
     load_results,
     pareto_front,
     pareto_mask,
+    pareto_rows,
+    results_table,
     save_results,
 )
 
 __all__ = [
+    "METRICS", "Metric", "metric", "pareto_rows", "results_table",
     "LatencyComparison", "LatencyRecord", "Result", "accuracy", "compare",
     "compare_latency", "fidelity", "language_model_loss",
-    "latency_stats", "load_results", "measure_latency", "model_fidelity", "module_breakdown",
+    "latency_stats", "load_results", "measure_latency", "model_fidelity", "model_outputs",
+    "module_breakdown",
     "module_kind", "nearest_neighbours", "neighbour_agreement", "param_bytes_by_dtype",
     "paraphrase_retrieval", "pareto_front", "pareto_mask", "peak_forward_memory", "perplexity",
     "save_results", "serialized_size", "total_bytes", "unigram_loss",

@@ -45,6 +45,7 @@ import torch
 from torch import nn
 
 from qtlib.eval.memory import _stored_tensors, module_kind, tensor_bytes
+from qtlib.utils.validation import check_int
 
 COMPONENTS = ("embeddings", "attention_proj", "attention_scores", "ffn", "norms", "head")
 #: Readable names of the components, for tables and plots.
@@ -52,13 +53,6 @@ LABELS = {"embeddings": "embeddings", "attention_proj": "attention projections",
           "attention_scores": "attention scores (QK^T, AV)", "ffn": "feed-forward (FFN)",
           "norms": "norms", "head": "head"}
 METRICS = ("params", "flops", "bytes")
-
-
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
 
 
 @dataclass(frozen=True)
@@ -99,7 +93,7 @@ class TransformerDims:
                                ("seq_len", 1), ("vocab_size", 0), ("max_positions", 0),
                                ("type_vocab_size", 0), ("patch_dim", 0), ("num_outputs", 0),
                                ("extra_norms", 0)):
-            _check_int(field, getattr(self, field), minimum)
+            check_int(getattr(self, field), field, low=minimum)
         if self.dim % self.num_heads:
             raise ValueError(f"num_heads ({self.num_heads}) must divide dim ({self.dim}): each "
                              "head gets dim // num_heads channels")

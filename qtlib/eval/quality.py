@@ -209,15 +209,27 @@ def model_fidelity(reference_model: nn.Module, model: nn.Module, batches: Iterab
     ``batches`` yields inputs the course's way (Tensor -> model(x), tuple -> model(*x),
     dict -> model(**x)). Outputs of all batches are concatenated along the first dimension.
     """
-    require_eval_mode(reference_model, "reference_model")
-    require_eval_mode(model)
-    refs, cands = [], []
-    for batch in progress_bar(batches, desc="fidelity", progress=progress):
-        refs.append(output_tensor(call_with(reference_model, batch), "reference_model"))
-        cands.append(output_tensor(call_with(model, batch)))
-    if not refs:
-        raise ValueError("batches is empty: nothing to compare")
-    return fidelity(torch.cat(refs), torch.cat(cands), logits=logits)
+    batches = list(batches)
+    reference = model_outputs(reference_model, batches, name="reference_model",
+                              progress=progress)
+    return fidelity(reference, model_outputs(model, batches, progress=progress), logits=logits)
+
+
+@torch.inference_mode()
+def model_outputs(model: nn.Module, batches: Iterable, *, name: str = "model",
+                  progress: bool | None = None) -> torch.Tensor:
+    """``model``'s outputs on every batch, concatenated along the first dimension.
+
+    ``batches`` yields inputs the course's way (Tensor -> model(x), tuple -> model(*x), dict ->
+    model(**x)); an output is a tensor, an output's ``.logits`` or a tuple's first tensor. The
+    model must be in eval mode. Used for embeddings (MiniLM [N, 384]) and logits alike.
+    """
+    require_eval_mode(model, name)
+    outputs = [output_tensor(call_with(model, batch), name)
+               for batch in progress_bar(batches, desc=f"{name} outputs", progress=progress)]
+    if not outputs:
+        raise ValueError("batches is empty: nothing to run")
+    return torch.cat(outputs)
 
 
 def nearest_neighbours(embeddings: torch.Tensor) -> torch.Tensor:

@@ -1,9 +1,12 @@
-"""Result records, the comparison table and the Pareto front (defined in ch05).
+"""The one record of a measurement, the table made of records, and the Pareto front (ch05).
 
-A :class:`Result` is one measured configuration: the ``method`` ("float", "dynamic int8", ...),
-its ``settings`` (``{"num_bits": 4, "group_size": 32}``), its ``metrics`` (``{"accuracy": 0.97,
-"size_bytes": 123456, "median_ms": 1.2}``) and the ``env`` it was measured in. Tables and plots are
-computed from lists of results, never typed in by hand.
+A :class:`Result` is one measured configuration: the ``method`` ("float32", "dynamic_int8",
+...), its ``settings`` (plain JSON; a sweep stores the exact recipe there), its ``metrics``
+(column names and units from :data:`qtlib.eval.catalog.METRICS`: ``{"accuracy": 0.97,
+"size_bytes": 123456, "median_ms": 1.2}``), the ``env`` it was measured in and, optionally, a
+``name`` that labels it. :func:`results_table` turns records into the DataFrame that tables,
+plots, explorers and regression checks read; :func:`pareto_mask` (points) and
+:func:`pareto_rows` (a table) are the one Pareto implementation. Nothing is typed in by hand.
 """
 
 from __future__ import annotations
@@ -27,10 +30,14 @@ class Result:
     metrics: dict[str, float] = field(default_factory=dict)
     env: dict[str, Any] = field(default_factory=dict)
     task: str = ""
+    name: str = ""
 
     @property
     def label(self) -> str:
-        """``method`` plus its settings, e.g. ``"weight-only (num_bits=4, group_size=32)"``."""
+        """``name`` if given, else ``method`` plus its settings, e.g.
+        ``"weight-only (num_bits=4, group_size=32)"``."""
+        if self.name:
+            return self.name
         if not self.settings:
             return self.method
         return f"{self.method} ({', '.join(f'{k}={v}' for k, v in self.settings.items())})"
@@ -40,12 +47,12 @@ class Result:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Result:
-        unknown = set(data) - {"method", "settings", "metrics", "env", "task"}
+        unknown = set(data) - {"method", "settings", "metrics", "env", "task", "name"}
         if unknown or "method" not in data:
             raise ValueError(f"not a Result record: needs 'method', unknown keys {sorted(unknown)}")
         return cls(method=data["method"], settings=dict(data.get("settings", {})),
                    metrics=dict(data.get("metrics", {})), env=dict(data.get("env", {})),
-                   task=data.get("task", ""))
+                   task=data.get("task", ""), name=data.get("name", ""))
 
 
 def save_results(results: Sequence[Result], path: str | Path) -> Path:
@@ -141,3 +148,44 @@ def pareto_front(results: Sequence[Result], objectives: Mapping[str, str]) -> li
     points = [[float(r.metrics[m]) for m in objectives] for r in results]
     mask = pareto_mask(points, list(objectives.values()))
     return [r for r, keep in zip(results, mask, strict=True) if keep]
+
+
+def _plain(value: Any) -> bool:
+    return value is None or isinstance(value, bool | int | float | str)
+
+
+def results_table(results: Sequence[Result]):
+    """A pandas DataFrame, one row per record: ``label``, ``method``, ``task``, every plain
+    setting (``setting``, ``keep_float``, ...; nested ones such as the recipe dict are left out)
+    and every metric, columns in first-seen order."""
+    import pandas as pd
+
+    if not results:
+        raise ValueError("results is empty")
+    if not all(isinstance(r, Result) for r in results):
+        raise TypeError("results must be Result records")
+    rows = []
+    for r in results:
+        settings = {k: v for k, v in r.settings.items() if _plain(v)}
+        rows.append({"label": r.label, "method": r.method, "task": r.task, **settings,
+                     **r.metrics})
+    return pd.DataFrame(rows)
+
+
+def pareto_rows(table, objectives: Mapping[str, str]):
+    """Boolean Series over ``table``'s rows: True where no other row dominates (see
+    :func:`pareto_mask`). ``objectives`` maps a column to ``"min"`` or ``"max"``."""
+    import pandas as pd
+
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a pandas DataFrame, got {type(table).__name__}")
+    if not objectives:
+        raise ValueError("objectives is empty: give at least one column -> 'min' or 'max'")
+    for column, sense in objectives.items():
+        if sense not in SENSES:
+            raise ValueError(f"objectives[{column!r}] must be 'min' or 'max', got {sense!r}")
+        if column not in table.columns:
+            raise ValueError(f"objective {column!r} is not a column of the table")
+    points = table[list(objectives)].astype(float).to_numpy().tolist()
+    mask = pareto_mask(points, list(objectives.values()))
+    return pd.Series(mask, index=table.index, name="on_front")

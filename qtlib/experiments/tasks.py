@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import torch
 from torch import nn
 
 from qtlib.eval.latency import measure_latency
@@ -26,6 +25,7 @@ from qtlib.eval.quality import (
     accuracy,
     fidelity,
     language_model_loss,
+    model_outputs,
     neighbour_agreement,
     paraphrase_retrieval,
 )
@@ -65,23 +65,17 @@ def _tinygpt(model: nn.Module, *, latency: bool, budget_s: float, threads: int |
     return metrics
 
 
-@torch.inference_mode()
-def _embed(model: nn.Module, batches: list[dict[str, torch.Tensor]]) -> torch.Tensor:
-    return torch.cat([model(**b) for b in batches])
-
-
 def _minilm(model: nn.Module, *, latency: bool, budget_s: float, threads: int | None,
             progress: bool | None, reference: nn.Module | None) -> dict[str, float]:
     from qtlib.data import paraphrase_pairs, sentences
     from qtlib.models import load
-    from qtlib.utils.progress import progress_bar
 
     reference = load("minilm") if reference is None else reference
     require_eval_mode(reference, "reference")
     texts = sentences()
     batches = [reference.tokenize(texts[i:i + 32]) for i in range(0, len(texts), 32)]
-    ref = _embed(reference, list(progress_bar(batches, desc="reference", progress=progress)))
-    cand = _embed(model, list(progress_bar(batches, desc="candidate", progress=progress)))
+    ref = model_outputs(reference, batches, name="reference", progress=progress)
+    cand = model_outputs(model, batches, progress=progress)
     fid = fidelity(ref, cand)
     metrics = {"cosine_mean": fid["cosine_mean"], "cosine_min": fid["cosine_min"],
                "sqnr_db": fid["sqnr_db"], "neighbour_agreement": neighbour_agreement(ref, cand),

@@ -1,17 +1,45 @@
-"""qtlib.methods: whole-model transforms returning ``(new_model, report)`` (ch04, ch05).
+"""qtlib.methods: whole-model transforms returning ``(new_model, report)`` (ch05).
 
 The input model is never changed. Include/exclude take fnmatch patterns on module names as
 ``model.named_modules()`` gives them (``""`` is the root).
+
+- recipes: ``apply(model, recipe, calibration=None)``, the recipe classes (``Float32``,
+  ``DynamicInt8``, ``StaticInt8``, ``WeightOnly``, ``WeightSharing``), ``register``,
+  ``registered``, ``recipe_from_dict``, ``sweep_recipes``.
+- ptq: ``quantize_dynamic``, ``quantize_static``, ``quantize_weight_only``, ``share_weights``.
+- calibrate: ``calibrate`` (observers on selected modules), ``Calibration``.
+- qat: ``prepare_qat``, ``convert_qat``; training: ``finetune``.
 """
 
+from qtlib.methods.calibrate import Calibration, calibrate
 from qtlib.methods.ptq import (
     quantize_dynamic,
     quantize_static,
     quantize_weight_only,
-    run_batch,
     share_weights,
 )
+from qtlib.methods.qat import convert_qat, prepare_qat
+from qtlib.methods.recipes import (
+    DynamicInt8,
+    Float32,
+    Recipe,
+    StaticInt8,
+    WeightOnly,
+    WeightSharing,
+    apply,
+    recipe_from_dict,
+    register,
+    registered,
+    sweep_recipes,
+    unregister,
+)
 from qtlib.methods.report import ModuleEntry, Report
+from qtlib.methods.training import finetune
 
-__all__ = ["ModuleEntry", "Report", "quantize_dynamic", "quantize_static",
-           "quantize_weight_only", "run_batch", "share_weights"]
+__all__ = [
+    "Calibration", "DynamicInt8", "Float32", "ModuleEntry", "Recipe", "Report", "StaticInt8",
+    "WeightOnly", "WeightSharing", "apply", "calibrate", "convert_qat", "finetune",
+    "prepare_qat", "quantize_dynamic", "quantize_static", "quantize_weight_only",
+    "recipe_from_dict", "register", "registered", "share_weights", "sweep_recipes",
+    "unregister",
+]

@@ -19,7 +19,8 @@ class Skip(Exception):
 Patterns = str | Sequence[str] | None
 
 
-def _patterns(value: Patterns, name: str) -> list[str] | None:
+def patterns_of(value: Patterns, name: str) -> list[str] | None:
+    """``value`` as a list of fnmatch patterns (None: no filter); TypeError naming ``name``."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -98,7 +99,7 @@ def transform(model: nn.Module, *, method: str, settings: dict, types: tuple[typ
     ``nn.MultiheadAttention`` reads its weight directly, or when ``convert`` raises :class:`Skip`.
     """
     check_model(model)
-    inc, exc = _patterns(include, "include"), _patterns(exclude, "exclude")
+    inc, exc = patterns_of(include, "include"), patterns_of(exclude, "exclude")
     new_model = prepared if prepared is not None else copy.deepcopy(model)
     report = Report(method=method, settings=dict(settings),
                     model_bytes_before=state_bytes(model))

@@ -1,4 +1,4 @@
-"""Post-training transforms: dynamic, static (calibrated), weight-only, weight sharing (ch04-05).
+"""Post-training transforms: dynamic, static (calibrated), weight-only, weight sharing (ch05).
 
 Each takes a model, include/exclude fnmatch patterns on module names (``"encoder.*.ffn.*"``),
 never changes the model it is given, and returns ``(new_model, report)``.
@@ -10,10 +10,10 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-import torch
 from torch import nn
 
 from qtlib.methods._transform import Patterns, Skip, check_model, transform
+from qtlib.methods.calibrate import calibrate
 from qtlib.methods.report import Report
 from qtlib.nn import (
     DynamicInt8Linear,
@@ -22,7 +22,8 @@ from qtlib.nn import (
     WeightOnlyLinear,
     WeightSharedLinear,
 )
-from qtlib.quant import OBSERVERS, QuantSpec, make_observer
+from qtlib.quant import QuantSpec
+from qtlib.utils.validation import check_num_clusters
 
 
 def quantize_dynamic(model: nn.Module, *, include: Patterns = None, exclude: Patterns = None,
@@ -43,19 +44,6 @@ def quantize_dynamic(model: nn.Module, *, include: Patterns = None, exclude: Pat
                      types=types, convert=convert, include=include, exclude=exclude)
 
 
-def run_batch(model: nn.Module, batch: Any) -> Any:
-    """Call ``model`` on a calibration item: Tensor -> model(x), tuple/list -> model(*x),
-    dict -> model(**x)."""
-    if isinstance(batch, torch.Tensor):
-        return model(batch)
-    if isinstance(batch, (tuple, list)):
-        return model(*batch)
-    if isinstance(batch, dict):
-        return model(**batch)
-    raise TypeError(f"calibration items must be a Tensor, a tuple or a dict, got "
-                    f"{type(batch).__name__}")
-
-
 def quantize_static(model: nn.Module, calibration_batches: Iterable[Any], *,
                     observer: str = "minmax", act_spec: QuantSpec | None = None,
                     include: Patterns = None, exclude: Patterns = None,
@@ -66,40 +54,25 @@ def quantize_static(model: nn.Module, calibration_batches: Iterable[Any], *,
     activation qparams (``act_spec``, default int8 affine per-tensor). A layer that never ran
     during calibration is skipped. ``embeddings=True`` also stores embeddings as int8 rows."""
     check_model(model)
-    if observer not in OBSERVERS:
-        raise ValueError(f"observer must be one of {sorted(OBSERVERS)}, got {observer!r}")
     spec = act_spec or QuantSpec(symmetric=False)
     if spec.granularity != "per_tensor":
         raise ValueError(f"act_spec.granularity must be 'per_tensor', got {spec.granularity!r}")
     work = copy.deepcopy(model)
-    observers: dict[str, Any] = {}
-    hooks = []
-    for name, mod in work.named_modules():
-        if type(mod) is nn.Linear:
-            obs = observers[name] = make_observer(observer, spec)
-            hooks.append(mod.register_forward_pre_hook(
-                lambda _m, args, obs=obs: obs.update(args[0])))
-    n = 0
-    try:
-        with torch.no_grad():
-            for batch in calibration_batches:
-                run_batch(work, batch)
-                n += 1
-    finally:
-        for h in hooks:
-            h.remove()
-    if n == 0:
+    batches = list(calibration_batches) if calibration_batches is not None else []
+    if not batches:
         raise ValueError("calibration_batches is empty; static quantization needs at least one "
                          "representative batch")
+    seen = calibrate(work, batches, observer=observer, spec=spec, include=include,
+                     exclude=exclude)
+    n = seen.num_batches
     types: tuple[type, ...] = (nn.Linear, nn.Embedding) if embeddings else (nn.Linear,)
 
     def convert(name: str, mod: nn.Module) -> nn.Module:
         if isinstance(mod, nn.Embedding):
             return Int8Embedding.from_float(mod)
-        obs = observers.get(name)
-        if obs is None or obs.num_batches == 0:
+        if not seen.ran(name):
             raise Skip("never ran during calibration, so it has no activation range")
-        return StaticInt8Linear.from_float(mod, act_observer=obs)
+        return StaticInt8Linear.from_float(mod, act_observer=seen.observers[name])
 
     return transform(model, method="quantize_static",
                      settings={"observer": observer, "act_spec": spec.short(),
@@ -133,8 +106,7 @@ def share_weights(model: nn.Module, *, num_clusters: int = 16, include: Patterns
                   exclude: Patterns = None, seed: int = 0) -> tuple[nn.Module, Report]:
     """Weight sharing: every selected ``nn.Linear`` -> :class:`qtlib.nn.WeightSharedLinear`,
     k-means (quantile init, deterministic) per layer with ``num_clusters`` shared values."""
-    if not isinstance(num_clusters, int) or not 2 <= num_clusters <= 256:
-        raise ValueError(f"num_clusters must be an int from 2 to 256, got {num_clusters!r}")
+    check_num_clusters(num_clusters)
 
     def convert(name: str, mod: nn.Module) -> nn.Module:
         return WeightSharedLinear.from_float(mod, num_clusters=num_clusters, seed=seed)

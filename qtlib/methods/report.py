@@ -1,10 +1,12 @@
-"""Report: what a whole-model transform did to every candidate module, with bytes (ch04, ch05)."""
+"""Report: what a whole-model transform did to every candidate module, with bytes (ch05)."""
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
 from typing import Any
+
+from qtlib.utils.formatting import format_bytes
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,10 @@ class Report:
     def _summary(self) -> str:
         t = self.totals()
         settings = ", ".join(f"{k}={v!r}" for k, v in self.settings.items())
+        fb = format_bytes
         return (f"{self.method}({settings}): {t['converted']} converted, {t['skipped']} skipped; "
-                f"candidates {_mb(t['bytes_before'])} -> {_mb(t['bytes_after'])}, whole model "
-                f"{_mb(t['model_bytes_before'])} -> {_mb(t['model_bytes_after'])} "
+                f"candidates {fb(t['bytes_before'])} -> {fb(t['bytes_after'])}, whole model "
+                f"{fb(t['model_bytes_before'])} -> {fb(t['model_bytes_after'])} "
                 f"({t['model_ratio']:.1%})")
 
     def __repr__(self) -> str:
@@ -93,7 +96,8 @@ class Report:
         for e in self.entries:
             what = f"-> {e.new_type}" if e.action == "converted" else f"skipped: {e.reason}"
             lines.append(f"  {(e.name or '<root>'):<{width}}  {e.type:<10} "
-                         f"{_mb(e.bytes_before):>9} -> {_mb(e.bytes_after):>9}  {what}")
+                         f"{format_bytes(e.bytes_before):>9} -> "
+                         f"{format_bytes(e.bytes_after):>9}  {what}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -101,11 +105,3 @@ class Report:
         return (f"<p>{html.escape(self._summary())}</p>{notes}"
                 + self.to_frame().to_html(index=False, escape=True))
 
-
-def _mb(n: int) -> str:
-    """Bytes as a short human string: ``812 B``, ``12.3 kB``, ``22.71 MB``."""
-    if n < 10_000:
-        return f"{n} B"
-    if n < 10_000_000:
-        return f"{n / 1e3:.1f} kB"
-    return f"{n / 1e6:.2f} MB"

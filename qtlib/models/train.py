@@ -26,11 +26,11 @@ import torch.nn.functional as F
 
 from qtlib.data import corpus_bytes, digits
 from qtlib.eval.quality import accuracy, language_model_loss, unigram_loss
+from qtlib.models import CHECKPOINT_DIR
 from qtlib.models.tinygpt import TinyGPT, TinyGPTConfig
 from qtlib.models.tinyvit import TinyViT, TinyViTConfig
 from qtlib.utils.progress import progress_bar
 
-CHECKPOINT_DIR = Path(__file__).with_name("checkpoints")
 TRAIN_THREADS = 1
 
 

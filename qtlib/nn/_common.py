@@ -34,5 +34,17 @@ def check_input(x: object, in_features: int) -> torch.Tensor:
 
 
 def state_bytes(module: nn.Module) -> int:
-    """Bytes of all tensors in ``module.state_dict()`` (what ``torch.save`` stores, sans header)."""
-    return sum(t.numel() * t.element_size() for t in module.state_dict().values())
+    """Bytes of all tensors in ``module.state_dict()`` (what ``torch.save`` stores, sans header).
+
+    Tensors inside tuples and lists count too (torch.ao keeps its packed weight and bias as a
+    tuple); other entries (a dtype, a number) take no tensor storage and count 0.
+    """
+
+    def size(value: object) -> int:
+        if isinstance(value, torch.Tensor):
+            return value.numel() * value.element_size()
+        if isinstance(value, tuple | list):
+            return sum(size(v) for v in value)
+        return 0
+
+    return sum(size(v) for v in module.state_dict().values())

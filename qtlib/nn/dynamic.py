@@ -1,4 +1,4 @@
-"""DynamicInt8Linear: int8 weights, int8 activations quantized per token at run time (ch04)."""
+"""DynamicInt8Linear: int8 weights, int8 activations quantized per token at run time (ch05)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Int8Embedding: one symmetric int8 scale per embedding row (ch04)."""
+"""Int8Embedding: one symmetric int8 scale per embedding row (ch05)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""FakeQuantLinear: simulate quantization in float, trainable through the STE (ch03, ch06)."""
+"""FakeQuantLinear: simulated quantization in float, trained through the STE (methods.qat)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""StaticInt8Linear: activation qparams fixed by calibration, int8 matmul (ch04)."""
+"""StaticInt8Linear: activation qparams fixed by calibration, int8 matmul (ch05)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from torch import nn
 from qtlib.nn._common import check_input, check_linear
 from qtlib.nn._int8 import int8_linear, load_int8_linear_weights, quantize_activation_int8
 from qtlib.quant import QuantSpec
-from qtlib.quant.affine import _check_qparams
+from qtlib.quant.affine import check_qparams
 from qtlib.quant.observers import Observer
 
 
@@ -60,7 +60,7 @@ class StaticInt8Linear(nn.Module):
             raise ValueError("static quantization needs activation qparams: pass act_observer= "
                              "(calibrated) or act_scale= and act_zero_point=")
         new = cls(module.in_features, module.out_features, module.bias is not None, act_spec)
-        s, z = _check_qparams(act_scale, act_zero_point, torch.Size([1]), new.act_spec)
+        s, z = check_qparams(act_scale, act_zero_point, torch.Size([1]), new.act_spec)
         new.act_scale.copy_(s.reshape(()))
         new.act_zero_point.copy_(z.reshape(()))
         load_int8_linear_weights(new, module)

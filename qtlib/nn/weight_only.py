@@ -1,4 +1,4 @@
-"""WeightOnlyLinear: integer weights (int8 per channel, int4/int2 per group, packed) (ch04)."""
+"""WeightOnlyLinear: integer weights (int8 per channel, int4/int2 per group, packed) (ch05)."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from qtlib.quant import (
     unpack_int2,
     unpack_int4,
 )
+from qtlib.utils.validation import check_num_clusters
 
 
 def index_bits(num_clusters: int) -> int:
@@ -36,8 +37,7 @@ class WeightSharedLinear(nn.Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  num_clusters: int = 16) -> None:
         super().__init__()
-        if not isinstance(num_clusters, int) or not 2 <= num_clusters <= 256:
-            raise ValueError(f"num_clusters must be an int from 2 to 256, got {num_clusters!r}")
+        check_num_clusters(num_clusters)
         self.in_features, self.out_features = in_features, out_features
         self.num_clusters, self.bits = num_clusters, index_bits(num_clusters)
         n = in_features * out_features

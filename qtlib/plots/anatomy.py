@@ -5,17 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from qtlib.eval.anatomy import COMPONENTS, LABELS, METRICS, Breakdown
-from qtlib.plots._common import SERIES, Plot, bytes_unit, new_figure
+from qtlib.plots._common import SERIES, Plot, new_figure
+from qtlib.utils.formatting import format_bytes
 
 #: How each metric is named on an axis and in a text alternative.
 METRIC_NAMES = {"params": "parameters", "flops": "FLOPs per forward", "bytes": "weight bytes"}
 
 
 def format_count(value: float, metric: str) -> str:
-    """``value`` of ``metric`` in words: ``"22.6 M parameters"``, ``"2.87 GFLOP"``, ``"86 MiB"``."""
+    """``value`` of ``metric`` in words: ``"22.6 M parameters"``, ``"2.87 GFLOP"``, ``"90.3 MB"``.
+
+    Bytes in the course's decimal units (:func:`qtlib.utils.formatting.format_bytes`).
+    """
     if metric == "bytes":
-        div, unit = bytes_unit(max(float(value), 1.0))
-        return f"{value / div:.3g} {unit}"
+        return format_bytes(value)
     for div, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, "")):
         if abs(value) >= div or div == 1.0:
             number = f"{value / div:.3g}"

@@ -1,6 +1,7 @@
 """Affine quantization primitives: choose_qparams, quantize, dequantize, fake_quantize (ch02).
 
-Rules (COURSE_DESIGN section 5; bit-for-bit what ``torch.fake_quantize_per_tensor_affine`` and
+Rules (docs/ARCHITECTURE.md, numeric rules; bit-for-bit what
+``torch.fake_quantize_per_tensor_affine`` and
 torch.ao's min-max observers compute, all arithmetic in float32):
 
 * quantize:   ``q = clamp(round_half_even(x * (1.0 / scale)) + zero_point, qmin, qmax)``, the
@@ -101,7 +102,7 @@ def choose_qparams(x: torch.Tensor, spec: QuantSpec) -> tuple[torch.Tensor, torc
     return qparams_from_min_max(lo, hi, spec)
 
 
-def _check_qparams(scale: object, zero_point: object, shape: torch.Size,
+def check_qparams(scale: object, zero_point: object, shape: torch.Size,
                    spec: QuantSpec) -> tuple[torch.Tensor, torch.Tensor]:
     """Validate scale/zero_point against ``spec`` for a tensor of ``shape``; return tensors."""
     expected = qparams_shape(shape, spec)
@@ -168,7 +169,7 @@ def quantize(x: torch.Tensor, scale: torch.Tensor | float, zero_point: torch.Ten
     """
     check_spec(spec)
     check_float_tensor(x, "x")
-    scale, zero_point = _check_qparams(scale, zero_point, x.shape, spec)
+    scale, zero_point = check_qparams(scale, zero_point, x.shape, spec)
     _, q = _quantize_float(x, scale, zero_point, spec)
     return q.reshape(x.shape).to(spec.dtype)
 
@@ -191,7 +192,7 @@ def dequantize(q: torch.Tensor, scale: torch.Tensor | float, zero_point: torch.T
         raise ValueError(f"q holds codes outside [{spec.qmin}, {spec.qmax}] of {spec.short()}; "
                          f"was it quantized with another spec?")
     check_shape_for_spec(q.shape, spec, "q")
-    scale, zero_point = _check_qparams(scale, zero_point, q.shape, spec)
+    scale, zero_point = check_qparams(scale, zero_point, q.shape, spec)
     qg = _grouped(q.float(), spec)
     out = (qg - _broadcast(zero_point, qg, spec).float()) * _broadcast(scale, qg, spec)
     return out.reshape(q.shape)
@@ -222,9 +223,9 @@ def fake_quantize(x: torch.Tensor, scale: torch.Tensor | float, zero_point: torc
     Forward: bit-exact with ``torch.fake_quantize_per_tensor_affine`` / ``_per_channel_affine``.
     Backward (straight-through estimator, as torch's): the gradient passes unchanged where
     ``round(x / scale) + zero_point`` lies in ``[qmin, qmax]`` and is 0 where it is clipped.
-    ``scale`` and ``zero_point`` get no gradient here (learned step size comes in ch06).
+    ``scale`` and ``zero_point`` get no gradient here (learned step size needs a gradient for them).
     """
     check_spec(spec)
     check_float_tensor(x, "x")
-    scale, zero_point = _check_qparams(scale, zero_point, x.shape, spec)
+    scale, zero_point = check_qparams(scale, zero_point, x.shape, spec)
     return _FakeQuantizeSTE.apply(x, scale, zero_point, spec)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from qtlib.quant.checks import check_float_tensor
+from qtlib.utils.validation import check_num_clusters
 
 
 def kmeans_1d(values: torch.Tensor, num_clusters: int, *, iters: int = 50, seed: int = 0,
@@ -20,13 +21,12 @@ def kmeans_1d(values: torch.Tensor, num_clusters: int, *, iters: int = 50, seed:
 
     Args:
         values: float tensor of any shape (flattened), finite, non-empty.
-        num_clusters: k, from 1 to 256.
+        num_clusters: k, from 2 to 256 (``qtlib.utils.validation``).
     Returns:
         ``(codebook float32 [k] sorted ascending, indices int64 of values' shape, in [0, k))``.
     """
     check_float_tensor(values, "values")
-    if not isinstance(num_clusters, int) or not 1 <= num_clusters <= 256:
-        raise ValueError(f"num_clusters must be an int from 1 to 256, got {num_clusters!r}")
+    check_num_clusters(num_clusters)
     x = values.detach().reshape(-1).double()
     sample = x
     if x.numel() > max_init_samples:

@@ -1,9 +1,10 @@
-"""qtlib.reference: the same jobs through torch.ao and torchao, to cross-check qtlib (ch04, ch05).
+"""qtlib.reference: the same jobs through torch.ao and torchao, to cross-check qtlib (ch05).
 
 Small adapters that state the versions they were checked with (torch 2.13.0 / torchao 0.18.0),
 so the chapters do not depend on APIs that move.
 """
 
+from qtlib.reference.recipes import TorchAODynamic
 from qtlib.reference.torch_ao import (
     mha_fastpath_disabled,
     torch_ao_quantize_dynamic,
@@ -11,5 +12,5 @@ from qtlib.reference.torch_ao import (
 )
 from qtlib.reference.torchao_adapters import torchao_int8_dynamic, torchao_int8_weight_only
 
-__all__ = ["mha_fastpath_disabled", "torch_ao_quantize_dynamic", "torch_ao_quantize_static",
-           "torchao_int8_dynamic", "torchao_int8_weight_only"]
+__all__ = ["TorchAODynamic", "mha_fastpath_disabled", "torch_ao_quantize_dynamic",
+           "torch_ao_quantize_static", "torchao_int8_dynamic", "torchao_int8_weight_only"]

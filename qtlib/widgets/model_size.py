@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 
+from qtlib.utils.formatting import format_bytes
+
 BITS: tuple[int, ...] = (32, 16, 8, 4)
-_UNITS = ("B", "KB", "MB", "GB", "TB")
 
 
 def model_bytes(num_params: int, num_bits: int) -> int:
@@ -32,18 +33,9 @@ def model_bytes(num_params: int, num_bits: int) -> int:
 
 
 def human_bytes(num_bytes: int) -> str:
-    """``num_bytes`` in decimal units with 3 significant digits: ``human_bytes(22_700_000)``
-    is ``'22.7 MB'``."""
-    if isinstance(num_bytes, bool) or not isinstance(num_bytes, int) or num_bytes < 0:
-        raise ValueError(f"num_bytes must be an int >= 0, got {num_bytes!r}")
-    if num_bytes < 1000:
-        return f"{num_bytes} B"
-    exponent = min(int(math.log10(num_bytes) // 3), len(_UNITS) - 1)
-    value = num_bytes / 1000**exponent
-    if round(value, 3 - len(str(int(value)))) >= 1000 and exponent < len(_UNITS) - 1:
-        exponent, value = exponent + 1, value / 1000
-    text = f"{value:,.0f}" if value >= 1000 else f"{value:.3g}"
-    return f"{text} {_UNITS[exponent]}"
+    """``num_bytes`` in the course's decimal units (:func:`qtlib.utils.formatting.format_bytes`):
+    ``human_bytes(22_700_000)`` is ``'22.7 MB'``."""
+    return format_bytes(num_bytes)
 
 
 def model_size_table(num_params: int) -> list[dict[str, object]]:

@@ -1,13 +1,14 @@
 """Chapter 5's trade-off explorer: pick a recipe, see where it lands on the Pareto plot.
 
-The table is the cached sweep (:func:`qtlib.experiments.sweep.run_sweep`), one row per recipe. The
+The table is the cached sweep (:func:`qtlib.experiments.ch05_tradeoffs.run_sweep`), one row per
+recipe; axis labels, units and directions come from :data:`qtlib.eval.METRICS`. The
 callbacks are plain functions that tests call without a browser:
 
 * :func:`settings_for` / :func:`keep_float_for`: the choices the dropdowns offer for a method;
 * :func:`select`: the row of a (method, setting, keep_float) choice;
-* :func:`pareto_mask`: which rows no other row beats on every objective;
-* :func:`describe`: the chosen recipe's figures as Markdown, relative to float32 and the front;
-* :func:`draw`: the trade-off scatter with the front and the chosen point highlighted;
+* :func:`describe`: the chosen recipe's figures as Markdown, relative to float32 and the front
+  (the front is :func:`qtlib.eval.pareto_rows`);
+* :func:`draw`: :func:`qtlib.plots.tradeoff_scatter` with the chosen point ringed;
 * :func:`explore`: all of the above for one choice (what the widget calls on every change).
 
 :func:`tradeoff_widget` only wires :func:`explore` to ipywidgets controls. Nothing is measured
@@ -17,22 +18,18 @@ here, so a change answers in well under 300 ms.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-#: Column -> (axis label with its unit, "min" or "max": which direction is better).
-METRICS: dict[str, tuple[str, str]] = {
-    "minilm_latency_ms": ("MiniLM latency, batch 1 x 128 tokens (ms, median)", "min"),
-    "minilm_speedup": ("MiniLM speedup over float32 (x, same run)", "max"),
-    "minilm_size_mb": ("MiniLM serialized size (MB)", "min"),
-    "minilm_cos_mean": ("MiniLM mean cosine to float32", "max"),
-    "minilm_cos_min": ("MiniLM worst-sentence cosine to float32", "max"),
-    "vit_accuracy": ("TinyViT digits test accuracy (fraction)", "max"),
-    "vit_size_kb": ("TinyViT serialized size (kB)", "min"),
-}
+from qtlib.eval.catalog import metric
+from qtlib.eval.results import pareto_rows
+from qtlib.plots.tradeoff import tradeoff_scatter
+
+#: The columns the explorer offers as axes (labels, units and directions: qtlib.eval.METRICS).
+AXES: tuple[str, ...] = ("minilm_latency_ms", "minilm_speedup", "minilm_size_mb",
+                         "minilm_cos_mean", "minilm_cos_min", "vit_accuracy", "vit_size_kb")
 REQUIRED_COLUMNS = ("method", "setting", "keep_float", "label")
 
 
@@ -46,8 +43,8 @@ def _check_table(table: Any) -> pd.DataFrame:
 
 
 def _check_metric(table: pd.DataFrame, column: str, argument: str) -> None:
-    if column not in METRICS:
-        raise ValueError(f"{argument} must be one of {sorted(METRICS)}, got {column!r}")
+    if column not in AXES:
+        raise ValueError(f"{argument} must be one of {sorted(AXES)}, got {column!r}")
     if column not in table.columns:
         raise ValueError(f"{argument}={column!r} is not a column of the table")
 
@@ -80,34 +77,6 @@ def select(table: pd.DataFrame, method: str, setting: str, keep_float: str) -> p
     rows = table[(table["method"] == method) & (table["setting"] == setting)
                  & (table["keep_float"] == keep_float)]
     return rows.iloc[0]
-
-
-def pareto_mask(table: pd.DataFrame, objectives: Mapping[str, str]) -> pd.Series:
-    """Boolean Series: True for rows that no other row dominates.
-
-    ``objectives`` maps a column to ``"min"`` or ``"max"``. Row a dominates row b when a is at
-    least as good on every objective and strictly better on one. Rows with a missing value are
-    never on the front.
-    """
-    if not objectives:
-        raise ValueError("objectives is empty: give at least one column -> 'min' or 'max'")
-    for column, sense in objectives.items():
-        if sense not in ("min", "max"):
-            raise ValueError(f"objectives[{column!r}] must be 'min' or 'max', got {sense!r}")
-        if column not in table.columns:
-            raise ValueError(f"objective {column!r} is not a column of the table")
-    values = pd.DataFrame({c: table[c] if s == "max" else -table[c]
-                           for c, s in objectives.items()}).to_numpy(dtype=float)
-    valid = ~pd.isna(values).any(axis=1)
-    mask = []
-    for i, row in enumerate(values):
-        if not valid[i]:
-            mask.append(False)
-            continue
-        others = values[valid]
-        dominated = ((others >= row).all(axis=1) & (others > row).any(axis=1)).any()
-        mask.append(not dominated)
-    return pd.Series(mask, index=table.index, name="on_front")
 
 
 @dataclass
@@ -144,65 +113,36 @@ def describe(table: pd.DataFrame, row: pd.Series, x: str, y: str) -> str:
     _check_table(table)
     _check_metric(table, x, "x")
     _check_metric(table, y, "y")
-    mask = pareto_mask(table, {x: METRICS[x][1], y: METRICS[y][1]})
+    mask = pareto_rows(table, {x: metric(x).sense, y: metric(y).sense})
     base = table[table["method"] == "float32"]
     lines = [f"**{row['label']}**", ""]
     lines.append("| figure | this recipe | float32 |")
     lines.append("|---|---|---|")
-    for column, (name, _) in METRICS.items():
+    for column in AXES:
         if column in table.columns:
+            name = metric(column).label
             ref = base[column].iloc[0] if not base.empty else float("nan")
             lines.append(f"| {name} | {_fmt(column, row[column])} | {_fmt(column, ref)} |")
     front = table.loc[mask, "label"].tolist()
     on = bool(mask.loc[row.name])
     verdict = ("is on the Pareto front: no other recipe is both better on "
-               f"*{METRICS[x][0]}* and on *{METRICS[y][0]}*." if on else
+               f"*{metric(x).label}* and on *{metric(y).label}*." if on else
                "is dominated: another recipe is at least as good on both axes and better on one.")
     lines += ["", f"This recipe {verdict}",
-              f"The plot shows {len(table)} recipes, {METRICS[y][0]} against {METRICS[x][0]}; "
+              f"The plot shows {len(table)} recipes, {metric(y).label} against {metric(x).label}; "
               f"{len(front)} are on the front: {', '.join(front)}."]
     return "\n".join(lines)
 
 
-def draw(table: pd.DataFrame, row: pd.Series | None, x: str, y: str, *, ax: Any = None) -> Any:
-    """Scatter of every recipe (y against x), the Pareto front as a step line, ``row`` ringed.
-
-    Returns the matplotlib Figure. Colours are the colour-blind-safe Okabe-Ito palette, one per
-    method; the axis labels carry the units.
-    """
-    import matplotlib.pyplot as plt
-
+def draw(table: pd.DataFrame, row: pd.Series | None, x: str, y: str) -> Any:
+    """The trade-off scatter (:func:`qtlib.plots.tradeoff_scatter`): a colour per method, squares
+    for recipes with a layer group kept in float, the Pareto front dashed, ``row`` ringed.
+    Returns the matplotlib Figure."""
     _check_table(table)
     _check_metric(table, x, "x")
     _check_metric(table, y, "y")
-    palette = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
-               "#CC79A7"]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, 4.6))
-    else:
-        fig = ax.figure
-    markers = {"none": "o", "ffn_output": "s"}
-    for i, method in enumerate(dict.fromkeys(table["method"])):
-        part = table[table["method"] == method]
-        for group, sub in part.groupby("keep_float", sort=False):
-            ax.scatter(sub[x], sub[y], color=palette[i % len(palette)], alpha=0.85, s=36,
-                       marker=markers.get(group, "o"), edgecolor="white", linewidth=0.5,
-                       label=method if group == "none" else None)
-    mask = pareto_mask(table, {x: METRICS[x][1], y: METRICS[y][1]})
-    front = table[mask].sort_values(x)
-    ax.plot(front[x], front[y], color="#555555", linestyle="--", linewidth=1,
-            drawstyle="steps-post" if METRICS[x][1] == "min" else "steps-pre",
-            label="Pareto front")
-    if row is not None:
-        ax.scatter([row[x]], [row[y]], s=260, facecolor="none", edgecolor="#D55E00",
-                   linewidth=2.2, label="your choice", zorder=5)
-    ax.set_xlabel(METRICS[x][0])
-    ax.set_ylabel(METRICS[y][0])
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best", title="square: FFN output kept float",
-              title_fontsize=7)
-    fig.tight_layout()
-    return fig
+    return tradeoff_scatter(table, x, y, group_by="method", marker_by="keep_float",
+                            highlight=row, title="Recipes: trade-off and Pareto front").figure
 
 
 def explore(table: pd.DataFrame, method: str, setting: str, keep_float: str, *,
@@ -212,14 +152,9 @@ def explore(table: pd.DataFrame, method: str, setting: str, keep_float: str, *,
     _check_metric(table, x, "x")
     _check_metric(table, y, "y")
     row = select(table, method, setting, keep_float)
-    mask = pareto_mask(table, {x: METRICS[x][1], y: METRICS[y][1]})
+    mask = pareto_rows(table, {x: metric(x).sense, y: metric(y).sense})
     text = describe(table, row, x, y)
-    fig = None
-    if figure:
-        import matplotlib.pyplot as plt
-
-        fig = draw(table, row, x, y)
-        plt.close(fig)
+    fig = draw(table, row, x, y) if figure else None
     return View(row=row, on_front=mask, text=text, figure=fig)
 
 
@@ -237,7 +172,7 @@ def tradeoff_widget(table: pd.DataFrame, *, method: str = "dynamic_int8",
     methods = list(dict.fromkeys(table["method"]))
     if method not in methods:
         raise ValueError(f"method must be one of {methods}, got {method!r}")
-    axes = [(METRICS[c][0], c) for c in METRICS if c in table.columns]
+    axes = [(metric(c).axis_label(), c) for c in AXES if c in table.columns]
     w_method = widgets.Dropdown(options=methods, value=method, description="method")
     w_setting = widgets.Dropdown(options=settings_for(table, method), description="setting")
     w_keep = widgets.Dropdown(options=keep_float_for(table, method, w_setting.value),

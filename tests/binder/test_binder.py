@@ -25,9 +25,20 @@ def _environment_helpers():
 
 
 ENV = _environment_helpers()
+
+
+def _dev_only() -> set[str]:
+    """The dev extras of pyproject.toml: tools the learners' image does not need."""
+    import re
+    import tomllib
+
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]["dev"]
+    return {re.split(r"[=<>!~ ]", req, maxsplit=1)[0].strip().lower() for req in dev}
+
+
 #: dev-only tools that the learners' image does not need
-DEV_ONLY = {"pytest", "pytest-timeout", "hypothesis", "ruff", "nbstripout", "pyyaml",
-            "playwright", "jupyter-repo2docker"}
+DEV_ONLY = _dev_only()
 
 
 def test_binder_environment_pins_equal_root_environment_and_pyproject():

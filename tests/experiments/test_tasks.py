@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from qtlib.data import digits
-from qtlib.eval import Result, accuracy, evaluate, serialized_size
+from qtlib.eval import Result, accuracy, serialized_size
+from qtlib.experiments.tasks import evaluate
 from qtlib.models import load
 
 

@@ -50,4 +50,4 @@ def test_format_count():
     assert format_count(22_565_376, "params") == "22.6 M parameters"
     assert format_count(650, "params") == "650 parameters"
     assert format_count(2.87e9, "flops") == "2.87 GFLOP"
-    assert format_count(3 * 2**20, "bytes") == "3 MiB"
+    assert format_count(3_000_000, "bytes") == "3 MB"

@@ -25,11 +25,11 @@ RESULTS = [
 def test_tradeoff_scatter_marks_the_front():
     fig, text = tradeoff_scatter(RESULTS)
     ax = fig.axes[0]
-    assert "MiB" in ax.get_xlabel() and "lower is better" in ax.get_xlabel()
+    assert "MB" in ax.get_xlabel() and "lower is better" in ax.get_xlabel()
     assert "higher is better" in ax.get_ylabel()
     assert "2 of them form the Pareto front" in text
     assert "Dominated, so never the best choice on these two figures: int4 (num_bits=4)" in text
-    assert "int8 (num_bits=8) (1 MiB, 0.96" in text
+    assert "int8 (num_bits=8) (1.049 MB, 0.96" in text
     colours = {to_hex(c) for coll in ax.collections for c in coll.get_facecolors()}
     assert colours <= {c.lower() for c in OKABE_ITO}
     with pytest.raises(ValueError, match="has no metric"):
@@ -51,7 +51,7 @@ def test_latency_distributions_describe_speedups():
 def test_memory_bars_by_kind_and_module():
     model = TinyGPT(TinyGPTConfig(dim=32, depth=1, num_heads=2, block_size=16))
     fig, text = memory_bars(model)
-    assert "KiB" in fig.axes[0].get_xlabel()
+    assert "kB" in fig.axes[0].get_xlabel()
     assert "Largest: linear" in text
     fig, text = memory_bars(model, by="module", top=3)
     assert len(fig.axes[0].patches) == 3

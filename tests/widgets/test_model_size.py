@@ -36,7 +36,7 @@ def test_model_bytes_rejects_bad_input_naming_the_argument(args, exc, fragment):
 def test_human_bytes_uses_decimal_units_with_three_digits():
     assert human_bytes(0) == "0 B"
     assert human_bytes(999) == "999 B"
-    assert human_bytes(1000) == "1 KB"
+    assert human_bytes(1000) == "1 kB"
     assert human_bytes(90_800_000) == "90.8 MB"
     assert human_bytes(999_999) == "1 MB"
     assert human_bytes(4 * 10**9) == "4 GB"

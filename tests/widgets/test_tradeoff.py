@@ -6,6 +6,7 @@ import matplotlib
 import pandas as pd
 import pytest
 
+from qtlib.eval import pareto_rows
 from qtlib.widgets import tradeoff
 
 matplotlib.use("Agg")
@@ -41,17 +42,17 @@ def test_dropdown_choices_follow_the_table():
 
 def test_pareto_mask_by_hand():
     table = make_table()
-    mask = tradeoff.pareto_mask(table, {"minilm_latency_ms": "min", "minilm_cos_mean": "max"})
+    mask = pareto_rows(table, {"minilm_latency_ms": "min", "minilm_cos_mean": "max"})
     # fastest (dyn), most faithful (float32) and the trade-off between them (dyn ffn) survive;
     # ao is slower and worse than dyn; both sharing points are slower and worse than float32.
     assert list(table.loc[mask, "label"]) == ["float32", "dyn", "dyn ffn"]
-    size_front = tradeoff.pareto_mask(table, {"minilm_size_mb": "min", "vit_accuracy": "max"})
+    size_front = pareto_rows(table, {"minilm_size_mb": "min", "vit_accuracy": "max"})
     # dyn ffn is as accurate as float32 and smaller; dyn beats ws16 on both; ws4 is the smallest
     assert set(table.loc[size_front, "label"]) == {"dyn", "dyn ffn", "ws4"}
     with pytest.raises(ValueError, match="'min' or 'max'"):
-        tradeoff.pareto_mask(table, {"minilm_size_mb": "smallest"})
+        pareto_rows(table, {"minilm_size_mb": "smallest"})
     with pytest.raises(ValueError, match="objectives"):
-        tradeoff.pareto_mask(table, {})
+        pareto_rows(table, {})
 
 
 def test_ties_and_missing_values():
@@ -59,7 +60,7 @@ def test_ties_and_missing_values():
     table.loc[len(table)] = ["dyn copy", "dynamic_int8", "per-token", "attention", 9.0, 0.997,
                              23.0, 0.965]
     table.loc[len(table)] = ["broken", "static_int8", "minmax", "none", None, 0.99, 20.0, 0.9]
-    mask = tradeoff.pareto_mask(table, {"minilm_latency_ms": "min", "minilm_cos_mean": "max"})
+    mask = pareto_rows(table, {"minilm_latency_ms": "min", "minilm_cos_mean": "max"})
     assert mask[table["label"] == "dyn copy"].item() and mask[table["label"] == "dyn"].item()
     assert not mask[table["label"] == "broken"].item()
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from qtlib.experiments.sweep import SweepConfig
+from qtlib.experiments.ch05_tradeoffs import SweepConfig
 from qtlib.models.minilm import EMBEDDING_DIM
 from qtlib.nn import index_bits
 
-CHAPTER = Path(__file__).resolve().parents[2] / "solutions" / "ch05_evaluation_and_optimization"
+CHAPTER = Path(__file__).resolve().parents[3] / "solutions" / "ch05_evaluation_and_optimization"
 NOTEBOOK = CHAPTER / "ch05_evaluation_and_optimization.ipynb"
 
 
@@ -73,11 +73,11 @@ def test_every_test_cell_seeds_and_asserts_visibly(nb):
 
 
 def test_baseline_ships_with_the_chapter_and_covers_the_sweep():
+    from qtlib.experiments.ch05_tradeoffs import default_points
     from qtlib.experiments.regression import load_baseline
-    from qtlib.experiments.sweep import default_recipes
 
     baseline = load_baseline(CHAPTER / "baseline.json")
-    assert set(baseline["label"]) == {r.label for r in default_recipes()}
+    assert set(baseline["label"]) == {p.label for p in default_points()}
 
 
 def test_the_written_answer_rubric_matches_the_measured_baseline(nb):

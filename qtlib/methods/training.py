@@ -1,0 +1,76 @@
+"""A small fine-tuning loop for a given model and data (QAT, and any trainer).
+
+:func:`finetune` trains ``model`` in place with AdamW on ``(inputs, targets)`` batches and returns
+the loss of every step, so a notebook can plot the training curve. Seeds are fixed, the model is
+left in eval mode, and a progress bar shows the steps in Jupyter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch import nn
+
+from qtlib.methods._transform import check_model
+from qtlib.utils.calling import call_with, output_tensor
+from qtlib.utils.progress import progress_bar
+from qtlib.utils.validation import check_int
+
+
+def finetune(model: nn.Module, batches: Iterable[tuple[Any, torch.Tensor]],
+             loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *,
+             epochs: int = 1, max_steps: int | None = None, lr: float = 1e-3,
+             weight_decay: float = 0.0, grad_clip: float | None = 1.0, seed: int = 0,
+             progress: bool | None = None) -> list[float]:
+    """Train ``model`` in place on ``batches`` and return the loss of every step.
+
+    Args:
+        model: trained in place (its parameters with ``requires_grad``); put in train mode for
+            the loop and in eval mode after it.
+        batches: a re-iterable of ``(inputs, targets)``; inputs the course's way (Tensor ->
+            ``model(x)``, tuple -> ``model(*x)``, dict -> ``model(**x)``). A DataLoader works.
+        loss_fn: ``loss_fn(outputs, targets) -> scalar tensor`` (e.g. ``F.cross_entropy``).
+        epochs: passes over ``batches``; ``max_steps`` stops earlier.
+        lr, weight_decay: AdamW settings; grad_clip: max gradient norm (None: no clipping).
+    Returns:
+        ``[loss of step 1, loss of step 2, ...]`` as floats.
+    """
+    check_model(model)
+    check_int(epochs, "epochs", low=1)
+    if max_steps is not None:
+        check_int(max_steps, "max_steps", low=1)
+    if not (isinstance(lr, int | float) and lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable(outputs, targets), got "
+                        f"{type(loss_fn).__name__}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("model has no trainable parameters (requires_grad is False everywhere)")
+    torch.manual_seed(seed)
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    losses: list[float] = []
+    model.train()
+    try:
+        for _ in range(epochs):
+            for inputs, targets in progress_bar(batches, desc="fine-tuning", progress=progress):
+                loss = loss_fn(output_tensor(call_with(model, inputs)), targets)
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(f"the loss became {loss.item()} at step "
+                                             f"{len(losses) + 1}; lower lr")
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if grad_clip is not None:
+                    torch.nn.utils.clip_grad_norm_(params, grad_clip)
+                optimizer.step()
+                losses.append(float(loss.detach()))
+                if max_steps is not None and len(losses) >= max_steps:
+                    return losses
+    finally:
+        model.eval()
+    if not losses:
+        raise ValueError("batches is empty: nothing to train on")
+    return losses
