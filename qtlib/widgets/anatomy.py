@@ -178,7 +178,7 @@ def anatomy_widget(presets: Mapping[str, TransformerDims] | None = None,
     ranges = {"dim": (16, 2048, 16, "width d"), "depth": (1, 48, 1, "layers"),
               "num_heads": (1, 32, 1, "heads"), "ffn_ratio": (1, 8, 1, "FFN ratio"),
               "vocab_size": (0, 100_000, 256, "vocabulary"),
-              "seq_len": (1, 4096, 1, "sequence length T")}
+              "seq_len": (1, 4096, 1, "tokens T")}
     sliders = {k: widgets.IntSlider(min=lo, max=hi, step=step, description=label, style=style,
                                     layout=layout, continuous_update=False)
                for k, (lo, hi, step, label) in ranges.items()}
