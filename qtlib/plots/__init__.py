@@ -9,15 +9,18 @@ show one in a notebook with ``display(plot.figure)``.
 - ``latency_distributions(records_or_comparison)``: per-call latency boxes and samples
 - ``memory_bars(model, by="kind" | "module")``: stored bytes per kind or module
 - ``error_histogram(reference, candidate)``: distribution of output or weight errors
+- ``anatomy_bars(breakdowns)``: each component's share of parameters, FLOPs and bytes (ch01)
+- ``share_curves(frame)``: how those shares move as one dimension grows (ch01)
 - ``quantization_grid(x, x_hat, levels)``: values with the integer grid, and the error (ch02)
 """
 
 from qtlib.plots._common import OKABE_ITO, Plot
+from qtlib.plots.anatomy import anatomy_bars, share_curves
 from qtlib.plots.errors import error_histogram
 from qtlib.plots.grid import quantization_grid
 from qtlib.plots.latency import latency_distributions
 from qtlib.plots.memory import memory_bars
 from qtlib.plots.tradeoff import tradeoff_scatter
 
-__all__ = ["OKABE_ITO", "Plot", "error_histogram", "latency_distributions", "memory_bars",
-           "quantization_grid", "tradeoff_scatter"]
+__all__ = ["OKABE_ITO", "Plot", "anatomy_bars", "error_histogram", "latency_distributions",
+           "memory_bars", "quantization_grid", "share_curves", "tradeoff_scatter"]
