@@ -8,7 +8,8 @@ Layers, strongest first (docs/GRADING.md says what each one defends):
    package read-only, plus one empty writable scratch folder (cwd) and an empty ``/tmp``. The
    repository (``solutions/``, ``build/nbgrader`` with the gradebook and the other submissions)
    is simply not there.
-2. Without bwrap: ``unshare --net`` when it works (no network), else nothing more.
+2. Without bwrap: ``unshare`` when it works: no network, and a pid namespace (the learner's
+   processes cannot signal the judge and die with the worker); files stay readable.
 3. Always: resource limits (address space, CPU seconds, file size, open files, no core dumps), a
    new session (the judge kills the whole process group), an emptied environment, an empty
    scratch folder as cwd, and wall-clock deadlines kept by the judge.
@@ -81,7 +82,7 @@ def sandbox_mode() -> str:
         return forced
     if _bwrap_works():
         return "bwrap"
-    if shutil.which("unshare") and _works("unshare", "--net"):
+    if shutil.which("unshare") and _works(*_unshare_argv()):
         return "unshare"
     return "rlimits"
 
@@ -103,6 +104,12 @@ def describe_mode(mode: str) -> str:
                    "resource limits only (it has the network and can read files the grader's "
                    "user can read); scores are still decided by the judge",
     }[mode]
+
+
+def _unshare_argv() -> list[str]:
+    """No network, and a pid namespace: the worker's parent is unshare, not the judge."""
+    argv = ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc"]
+    return argv + (["--map-root-user"] if os.geteuid() != 0 else []) + ["--"]
 
 
 def _bwrap_argv(scratch: Path) -> list[str]:
@@ -131,7 +138,7 @@ def worker_command(scratch: Path, fds: tuple[int, int], mode: str | None = None)
     if mode == "bwrap":
         return [*_bwrap_argv(scratch), "--", *python]
     if mode == "unshare":
-        return ["unshare", "--net", "--", *python]
+        return [*_unshare_argv(), *python]
     return python
 
 
