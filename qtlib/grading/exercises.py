@@ -30,6 +30,8 @@ _TEST_ID = re.compile(r"^(?P<ex>.+)_test(_\d+)?$")
 class TestCell:
     """One autograded test cell of the source notebook (visible and hidden parts)."""
 
+    __test__ = False  # not a pytest class
+
     grade_id: str
     source: str
     points: float

@@ -92,8 +92,13 @@ class _Session:
             code = self.proc.wait(timeout=2)
         except Exception:  # noqa: BLE001 -- still running: it broke the protocol
             return "your answer broke the grader's protocol with its process"
+        if 128 < code < 160:  # bwrap reports a child killed by signal N as exit code 128 + N
+            code = 128 - code
         if code == -24 or code == -9 and time.monotonic() >= self.deadline:
             return f"your answer used more than {self.limits.cpu_seconds} s of CPU time"
+        if code == -25:
+            return (f"your answer wrote a file larger than "
+                    f"{self.limits.file_size // 2**20} MB")
         if code < 0:
             return f"your answer's process was stopped by signal {-code}"
         return f"your answer ended its own process (exit code {code})"
