@@ -145,8 +145,10 @@ def judge_all(tasks: list[tuple[str, str, Path]], dirs: CourseDirs,
     while pending or running:
         while pending and len(running) < options.jobs:
             who, argv, out, key = pending.pop(0)
-            proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                    env=env, start_new_session=True)
+            # same process group as this one: Ctrl-C or a kill of the run stops the judges too
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with out.with_suffix(".log").open("wb") as log:
+                proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log, env=env)
             running.append((proc, who, out, key, time.monotonic()))
         time.sleep(0.2)
         for item in list(running):
@@ -155,8 +157,9 @@ def judge_all(tasks: list[tuple[str, str, Path]], dirs: CourseDirs,
                 continue
             if proc.poll() is None:
                 proc.kill()
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
             proc.wait()
+            log = out.with_suffix(".log")
+            err = log.read_text(errors="replace") if log.exists() else ""
             running.remove(item)
             verdict = _read_verdict(out, key)
             if verdict is None:
