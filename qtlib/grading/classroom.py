@@ -10,8 +10,10 @@
    re-running judges only the students without one;
 3. only this process writes the gradebook: per chapter it registers the submissions with
    ``nbgrader autograde`` (configured in nbgrader_config.py to run NO learner code and to score
-   every autograded cell 0 until judged), then sets each autograded cell's ``auto_score`` from
-   the verdict, and writes an HTML feedback page per student;
+   every autograded cell 0 until judged; it gets the release notebook with the learner's answer
+   cells in it, :func:`~qtlib.grading.exercises.normalized_submission`, so tampered metadata
+   cannot make it fail), then sets each autograded cell's ``auto_score`` from the verdict, and
+   writes an HTML feedback page per student;
 4. the CSV (student, chapter, exercise, cell, score, max_score) is read back from the gradebook.
 
 Re-running is idempotent: nbgrader replaces a student's submission, the scores are set (not
@@ -32,6 +34,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
+from qtlib.grading.exercises import normalized_submission
 from qtlib.grading.judge import GRADER_VERSION
 from qtlib.grading.pipeline import (
     STUDENT_PATTERN,
@@ -232,7 +237,14 @@ def grade_class(submissions: Path, dirs: CourseDirs | None = None,
                               extra_flags=dirs.extra_flags)
         for chapter, students in sorted(by_chapter.items()):
             generate_release(register, [chapter])
-            autograde(dirs, chapter, students)
+            release_nb = register.release / chapter / f"{chapter}.ipynb"
+            normalized = {}
+            for student, notebook in students.items():
+                path = Path(tmp) / "normalized" / student / f"{chapter}.ipynb"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(normalized_submission(release_nb, notebook), path)
+                normalized[student] = path
+            autograde(dirs, chapter, normalized)
             judged = {st: verdicts.get((chapter, st), {"cells": {}}) for st in students}
             record_verdicts(dirs, chapter, judged)
             for student, verdict in judged.items():

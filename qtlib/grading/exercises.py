@@ -126,3 +126,30 @@ def answer_sources(submission: Path, exercises: list[Exercise]) -> dict[str, str
         source = found[0].get("source") if found else None
         out[ex.name] = source if isinstance(source, str) else None
     return out
+
+
+def normalized_submission(release_notebook: Path, submission: Path) -> Any:
+    """The release notebook with the learner's answer cells in it: what nbgrader registers.
+
+    Every solution cell of the release (code answers and written answers) takes the source of
+    the learner's cell with the same grade id (else the same cell id); everything else is the
+    release's own, so nbgrader never sees edited metadata, deleted cells or stored outputs.
+    A submission that cannot be read leaves the release's stubs.
+    """
+    nb = nbformat.read(release_notebook, as_version=4)
+    try:
+        learner = nbformat.read(submission, as_version=4).cells
+    except Exception:  # noqa: BLE001 -- an unreadable notebook answers nothing
+        learner = []
+    for cell in nb.cells:
+        meta = _nbg(cell)
+        if not meta.get("solution"):
+            continue
+        found = [c for c in learner if _nbg(c).get("grade_id") == meta.get("grade_id")
+                 and c.get("cell_type") == cell.cell_type]
+        if not found:
+            found = [c for c in learner if c.get("id") == cell.get("id")
+                     and c.get("cell_type") == cell.cell_type]
+        if found and isinstance(found[0].get("source"), str):
+            cell.source = found[0]["source"]
+    return nb

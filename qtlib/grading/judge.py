@@ -235,11 +235,15 @@ class AnswerFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         s = self._session
+        name = ".".join(self._path)
         try:
             return s.request({"op": "call", "path": self._path,
                               "args": s.encode(list(args)), "kwargs": s.encode(kwargs)})
         except AnswerError as err:
-            raise AnswerError(f"{'.'.join(self._path)}: {err}") from None
+            raise AnswerError(f"{name}: {err}") from None
+        except Exception as err:  # raised by the learner's code, under its own name
+            err.qtlib_answer = name  # type: ignore[attr-defined]  # for the feedback sentence
+            raise
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -279,6 +283,8 @@ def _message(err: BaseException, exercise: Exercise) -> str:
         text = str(err)
     elif isinstance(err, AssertionError):
         text = str(err) or "a visible test of this cell failed"
+    elif getattr(err, "qtlib_answer", None):
+        text = f"calling {err.qtlib_answer} raised {type(err).__name__}: {str(err)[:200]}"
     elif isinstance(err, NameError) and getattr(err, "name", None) in exercise.names:
         text = f"your answer cell does not define {err.name}"
     else:

@@ -134,11 +134,9 @@ def encode(value: Any, on_other: Callable[[Any], Any] | None = None, _depth: int
         if t is OrderedDict and isinstance(meta, dict):
             out["meta"] = encode(meta, on_other, _depth + 1)
         return out
-    module = t.__module__.split(".")[0]
-    if module == "torch":
-        import torch
-
-        if isinstance(value, torch.Tensor):
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        if isinstance(value, torch.Tensor):  # a subclass too: sent as a plain tensor
             if value.is_quantized or value.is_sparse or value.layout != torch.strided:
                 raise NotPlainData(f"a {value.dtype} tensor with layout {value.layout}")
             tensor = value.as_subclass(torch.Tensor) if t is not torch.Tensor else value
@@ -151,17 +149,15 @@ def encode(value: Any, on_other: Callable[[Any], Any] | None = None, _depth: int
             return {"t": "tdtype", "v": str(value).removeprefix("torch.")}
         if t is torch.Size:
             return {"t": "size", "v": [int(s) for s in value]}
-    if module == "numpy":
-        import numpy as np
-
+    np = sys.modules.get("numpy")
+    if np is not None:
         if isinstance(value, np.ndarray | np.generic) and value.dtype.name in NUMPY_DTYPES:
-            arr = np.ascontiguousarray(value)
+            arr = np.ascontiguousarray(np.asarray(value))
             kind = "ndarray" if isinstance(value, np.ndarray) else "npscalar"
             return {"t": kind, "dtype": arr.dtype.name, "shape": list(arr.shape),
                     "b": _b64(arr.astype(arr.dtype.newbyteorder("<")).tobytes())}
-    if module == "pandas":
-        import pandas as pd
-
+    pd = sys.modules.get("pandas")
+    if pd is not None:
         if t is pd.DataFrame:
             return {"t": "df", "cols": [encode(c, on_other, _depth + 1) for c in value.columns],
                     "data": [_encode_column(value.iloc[:, i], on_other, _depth)
