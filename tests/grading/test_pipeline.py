@@ -287,6 +287,28 @@ def test_no_solution_or_hidden_test_text_in_the_release(chapter):
 
 # --- grading -------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("chapter", ALL)
+def test_test_cells_pass_in_a_learners_kernel_too(chapter):
+    """The judge runs test cells against proxies; a learner's kernel runs them on the real
+    answer. Each exercise's source answer (after the prelude) passes its test cells there too,
+    with nothing on stderr (nbgrader's Validate scores a cell that writes to stderr 0)."""
+    import contextlib
+    import io
+    import warnings
+
+    from qtlib.grading.exercises import PRELUDE, read_exercises
+
+    for ex in read_exercises(SOLUTIONS / chapter / f"{chapter}.ipynb"):
+        namespace: dict = {"__name__": "__main__"}
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr), warnings.catch_warnings():
+            warnings.simplefilter("error")
+            exec(PRELUDE + ex.answer_source, namespace)
+            for test in ex.tests:
+                exec(compile(test.source, test.grade_id, "exec"), namespace)
+        assert stderr.getvalue() == "", f"{ex.name} writes to stderr: {stderr.getvalue()[:300]}"
+
+
 def _exercise_score(table: dict, nb, exercise: str) -> tuple[float, float]:
     ids = [_nbg(c)["grade_id"] for c in grade_cells_of(nb, exercise)]
     return sum(table[i][0] for i in ids), sum(table[i][1] for i in ids)

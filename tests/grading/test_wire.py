@@ -100,3 +100,18 @@ def test_the_checks_live_in_their_own_module_and_are_re_exported():
     assert checks.check_close is grading.check_close
     assert checks.CheckFailed is grading.CheckFailed
     assert set(grading.__all__) == set(checks.__all__)
+
+
+def test_grading_imports_no_other_qtlib_package():
+    """qtlib.grading is the top layer: it depends on no other qtlib package (qtlib.utils aside)."""
+    import ast
+    from pathlib import Path
+
+    bad = []
+    for path in sorted(Path(grading.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            bad += [f"{path.name}: {n}" for n in names if n.startswith("qtlib")
+                    and not n.startswith(("qtlib.grading", "qtlib.utils"))]
+    assert bad == []
