@@ -33,11 +33,13 @@ test: setup lint
 release: setup
 	$(PY) -m qtlib.grading.cli release
 
-# Instructors: autograde SUBMISSIONS/<student>/<chapter>/<chapter>.ipynb; writes
-# build/nbgrader/grades.csv and build/nbgrader/feedback/<student>/<chapter>/<chapter>.html.
+# Instructors: grade SUBMISSIONS/<student>/<chapter>/<chapter>.ipynb, JOBS students at a time
+# (docs/GRADING.md); writes build/nbgrader/grades.csv and
+# build/nbgrader/feedback/<student>/<chapter>/<chapter>.html. Re-running resumes.
+JOBS ?= 1
 grade: setup
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of <student>/<chapter>/<chapter>.ipynb>"; exit 2; }
-	$(PY) -m qtlib.grading.cli grade "$(SUBMISSIONS)"
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of <student>/<chapter>/<chapter>.ipynb> [JOBS=N]"; exit 2; }
+	$(PY) -m qtlib.grading.cli grade "$(SUBMISSIONS)" --jobs "$(JOBS)"
 
 clean-venv:
 	rm -rf $(VENV)

@@ -10,8 +10,9 @@ the same traits on the command line when it works in another folder (tests use t
 from pathlib import Path
 
 import nbgrader.preprocessors as pp
+from nbconvert.preprocessors import ClearMetadataPreprocessor
 
-from qtlib.grading.preprocessors import ClearSolutionsWithPointer
+from qtlib.grading.preprocessors import ClearSolutionsWithPointer, UnjudgedScoresZero
 
 ROOT = Path(__file__).resolve().parent
 WORK = ROOT / "build" / "nbgrader"
@@ -58,11 +59,22 @@ c.ClearSolutions.code_stub = {
 }
 
 # --- grading -----------------------------------------------------------------------------------
-# Per-cell execution timeout in seconds (the slowest solution cell takes well under a minute).
-# Execute is nbgrader's own preprocessor (autograde, validate); ExecutePreprocessor is nbconvert's.
+# `make grade` judges submissions with qtlib.grading.judge (docs/GRADING.md): learner code runs
+# only in a sandboxed worker, never in nbgrader. `nbgrader autograde` only registers each
+# submission in the gradebook (locked cells restored from the gradebook, a deleted test cell added
+# back): its Execute preprocessor is left out, and every autograded cell scores 0 until the
+# judge's verdict is written into the gradebook (qtlib.grading.classroom).
+c.Autograde.autograde_preprocessors = [
+    UnjudgedScoresZero,
+    ClearMetadataPreprocessor,
+    pp.LimitOutput,
+    pp.SaveAutoGrades,
+    pp.AssignLatePenalties,
+    pp.CheckCellMetadata,
+]
+c.OverwriteCells.add_missing_cells = True
+# `nbgrader validate` (a learner's Validate button) still executes the notebook in the learner's
+# kernel, with a timeout per cell.
 c.Execute.timeout = 180
 c.ExecutePreprocessor.timeout = 180
-c.Execute.interrupt_on_timeout = True  # a learner's infinite loop costs that cell, not the run
-# A learner who deletes a test cell gets it back (edited locked cells are restored from the
-# gradebook by OverwriteCells in any case).
-c.OverwriteCells.add_missing_cells = True
+c.Execute.interrupt_on_timeout = True

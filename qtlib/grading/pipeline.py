@@ -1,4 +1,4 @@
-"""Drive nbgrader 0.9.6 for the course: release chapters, autograde submissions, read scores.
+"""Drive nbgrader 0.9.6 for the course: release chapters, register submissions, read scores.
 
 Every step runs the ``nbgrader`` command line from the repository root, so ``nbgrader_config.py``
 applies, and passes the folders of a :class:`CourseDirs` as ``--CourseDirectory.*`` flags, so the
@@ -10,14 +10,14 @@ Layout (assignment id = chapter slug, e.g. ``ch00_getting_started``)::
     <source>/<chapter>/<chapter>.ipynb              instructor version (solutions/)
     <release>/<chapter>/<chapter>.ipynb             student version (chapters/)
     <work>/submitted/<student>/<chapter>/...        copies of the submissions being graded
-    <work>/autograded/<student>/<chapter>/...       executed, scored notebooks
+    <work>/autograded/<student>/<chapter>/...       registered notebooks (never executed)
+    <work>/verdicts/<chapter>/<student>.json        the judge's scores (qtlib.grading.classroom)
     <work>/feedback/<student>/<chapter>/<chapter>.html
     <work>/gradebook.db
 """
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import shutil
@@ -174,7 +174,10 @@ def release_course(source: Path = REPO_ROOT / "solutions",
 
 
 def autograde(dirs: CourseDirs, chapter: str, submissions: Mapping[str, Path]) -> None:
-    """Autograde several students' notebooks of one chapter in ONE ``nbgrader autograde`` run.
+    """Register several students' notebooks of one chapter in ONE ``nbgrader autograde`` run.
+
+    nbgrader_config.py configures autograde to execute nothing and to score every autograded cell
+    0; :func:`qtlib.grading.classroom.record_verdicts` then writes the judge's scores.
 
     ``submissions`` maps a student id to their ``<chapter>.ipynb``. The chapter must be
     registered in ``dirs``'s gradebook (:func:`generate_release` into any release folder does
@@ -200,11 +203,6 @@ def autograde(dirs: CourseDirs, chapter: str, submissions: Mapping[str, Path]) -
                     if p.parent.name not in submissions)
     extra = [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
     run_nbgrader(dirs, "autograde", chapter, "--force", *extra)
-
-
-def generate_feedback(dirs: CourseDirs, chapter: str) -> None:
-    """Write ``dirs.work/feedback/<student>/<chapter>/<chapter>.html`` for every graded student."""
-    run_nbgrader(dirs, "generate_feedback", _check_chapter(chapter), "--force")
 
 
 @dataclass(frozen=True)
@@ -237,45 +235,3 @@ def scores(dirs: CourseDirs, chapter: str) -> list[CellScore]:
 def exercise_of(cell: str) -> str:
     """The exercise of a grade id: ``ex1_bytes_test_2``, ``ex1_bytes_answer`` -> ``ex1_bytes``."""
     return re.sub(r"_(answer|test(_\d+)?)$", "", cell)
-
-
-def grade_folder(submissions: Path, dirs: CourseDirs | None = None,
-                 csv_path: Path | None = None) -> Path:
-    """``make grade``: grade ``submissions/<student>/<chapter>/<chapter>.ipynb`` for all students.
-
-    For each chapter found: register it from ``dirs.source``, autograde all its students in one
-    run, write HTML feedback. Then write one CSV (student, chapter, cell, score, max_score) to
-    ``csv_path`` (default ``dirs.work/grades.csv``) and return its path.
-    """
-    dirs = dirs or CourseDirs()
-    submissions = Path(submissions)
-    if not submissions.is_dir():
-        raise ValueError(f"submissions must be a folder of <student>/<chapter>/<chapter>.ipynb, "
-                         f"got {submissions}")
-    known = set(chapter_slugs(dirs.source))
-    by_chapter: dict[str, dict[str, Path]] = {}
-    for nb in sorted(submissions.glob("*/*/*.ipynb")):
-        student, chapter = nb.parent.parent.name, nb.parent.name
-        if chapter in known and nb.stem == chapter:
-            by_chapter.setdefault(chapter, {})[student] = nb
-    if not by_chapter:
-        raise ValueError(f"no submissions found: expected {submissions}/<student>/<chapter>/"
-                         f"<chapter>.ipynb with a chapter among {sorted(known)}")
-    rows: list[CellScore] = []
-    with tempfile.TemporaryDirectory(prefix="qtlib-grade-") as tmp:
-        register = CourseDirs(source=dirs.source, release=Path(tmp), work=dirs.work,
-                              cell_timeout=dirs.cell_timeout, extra_flags=dirs.extra_flags)
-        for chapter, students in sorted(by_chapter.items()):
-            generate_release(register, [chapter])
-            autograde(dirs, chapter, students)
-            generate_feedback(dirs, chapter)
-            rows += [s for s in scores(dirs, chapter) if s.student in students]
-    csv_path = Path(csv_path) if csv_path else dirs.work / "grades.csv"
-    csv_path.parent.mkdir(parents=True, exist_ok=True)
-    with csv_path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["student", "chapter", "exercise", "cell", "score", "max_score"])
-        for s in rows:
-            writer.writerow([s.student, s.chapter, exercise_of(s.cell), s.cell, s.score,
-                             s.max_score])
-    return csv_path

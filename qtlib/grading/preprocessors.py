@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import nbformat
+from nbconvert.preprocessors import Preprocessor
 from nbgrader import utils
 from nbgrader.preprocessors import ClearSolutions
 
@@ -27,3 +29,20 @@ class ClearSolutionsWithPointer(ClearSolutions):
             return super().preprocess_cell(cell, resources, cell_index)
         finally:
             self.code_stub = stubs
+
+
+class UnjudgedScoresZero(Preprocessor):
+    """Give every autograded code cell an error output, so nbgrader records 0 for it.
+
+    ``nbgrader autograde`` is configured (nbgrader_config.py) without its Execute preprocessor:
+    learner code never runs in nbgrader. Without execution, nbgrader would give a test cell full
+    marks (no error output); with this preprocessor before ``SaveAutoGrades`` every autograded
+    cell starts at 0, and only the judge's verdict (:mod:`qtlib.grading.classroom`) raises it.
+    """
+
+    def preprocess_cell(self, cell: Any, resources: dict, cell_index: int) -> tuple[Any, dict]:
+        if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+            cell.outputs = [nbformat.v4.new_output(
+                "error", ename="NotJudged", evalue="scored by qtlib.grading's judge",
+                traceback=[])]
+        return cell, resources

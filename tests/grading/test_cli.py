@@ -2,14 +2,15 @@
 
 import pytest
 
+from qtlib.grading.classroom import GradeOptions, grade_class
 from qtlib.grading.cli import main
 from qtlib.grading.pipeline import (
     CourseDirs,
     autograde,
     chapter_slugs,
     exercise_of,
-    grade_folder,
 )
+from qtlib.grading.sandbox import Limits
 
 
 def test_chapter_slugs_lists_chapter_folders_with_their_notebook(tmp_path):
@@ -39,11 +40,15 @@ def test_bad_inputs_raise_value_errors_naming_the_argument(tmp_path):
     with pytest.raises(ValueError, match="must be an existing .ipynb"):
         autograde(CourseDirs(work=tmp_path), "ch00_getting_started", {"ann": tmp_path / "x"})
     with pytest.raises(ValueError, match="submissions must be a folder"):
-        grade_folder(tmp_path / "missing", CourseDirs(work=tmp_path))
+        grade_class(tmp_path / "missing", CourseDirs(work=tmp_path))
     (tmp_path / "subs" / "ann" / "ch99_unknown").mkdir(parents=True)
     (tmp_path / "subs" / "ann" / "ch99_unknown" / "ch99_unknown.ipynb").write_text("{}")
     with pytest.raises(ValueError, match="no submissions found"):
-        grade_folder(tmp_path / "subs", CourseDirs(work=tmp_path))
+        grade_class(tmp_path / "subs", CourseDirs(work=tmp_path))
+    with pytest.raises(ValueError, match="jobs must be a positive int"):
+        GradeOptions(jobs=0)
+    with pytest.raises(ValueError, match="Limits.memory"):
+        Limits(memory=0)
 
 
 def test_cli_requires_a_command_and_a_submissions_folder(capsys):
@@ -52,3 +57,6 @@ def test_cli_requires_a_command_and_a_submissions_folder(capsys):
     with pytest.raises(SystemExit):
         main(["grade"])
     assert "submissions" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["grade", "subs", "--jobs", "0"])
+    assert "must be positive" in capsys.readouterr().err
