@@ -58,6 +58,11 @@ def _docstrings_of(module_name: str) -> list[str]:
         return _collect(importlib.import_module(module_name))
 
 
+def _in_stdlib(module_name: str | None) -> bool:
+    """Whether ``module_name`` belongs to the standard library (``sys.stdlib_module_names``)."""
+    return bool(module_name) and module_name.split(".")[0] in sys.stdlib_module_names
+
+
 def _collect(module) -> list[str]:
     docs = [inspect.getdoc(module)]
     for name, obj in sorted(vars(module).items()):
@@ -66,7 +71,11 @@ def _collect(module) -> list[str]:
         if inspect.isclass(obj):
             docs.append(inspect.getdoc(obj))
             for attr, member in sorted(vars(obj).items()):
-                if not attr.startswith("_") and inspect.isfunction(member):
+                # standard-library methods only: other packages patch stdlib classes
+                # (transformers adds Logger.warning_advice), and the corpus must not depend on
+                # what else the process imported
+                if not attr.startswith("_") and inspect.isfunction(member) \
+                        and _in_stdlib(member.__module__):
                     docs.append(inspect.getdoc(member))
         elif inspect.isfunction(obj):
             docs.append(inspect.getdoc(obj))

@@ -1,9 +1,10 @@
-"""Figures (layer 6): each function returns ``Plot(figure, description)``.
+"""Figures: each function returns ``Plot(figure, description)``.
 
 The description is a one-paragraph text alternative computed from the same data, for screen
 readers and for checking a figure's message in tests. Colours come from the Okabe-Ito
 colour-blind-safe palette; every axis states its unit. Figures are created without pyplot:
-show one in a notebook with ``display(plot.figure)``.
+show one in a notebook with ``display(plot.figure)``, or in an explorer as PNG bytes
+(``figure_png``), which shows whatever the notebook's matplotlib backend.
 
 - ``tradeoff_scatter(results, x="size_bytes", y="accuracy")``: Pareto front highlighted
 - ``latency_distributions(records_or_comparison)``: per-call latency boxes and samples
@@ -14,7 +15,7 @@ show one in a notebook with ``display(plot.figure)``.
 - ``quantization_grid(x, x_hat, levels)``: values with the integer grid, and the error (ch02)
 """
 
-from qtlib.plots._common import OKABE_ITO, Plot
+from qtlib.plots._common import OKABE_ITO, Plot, figure_png
 from qtlib.plots.anatomy import anatomy_bars, share_curves
 from qtlib.plots.errors import error_histogram
 from qtlib.plots.grid import quantization_grid
@@ -22,5 +23,6 @@ from qtlib.plots.latency import latency_distributions
 from qtlib.plots.memory import memory_bars
 from qtlib.plots.tradeoff import tradeoff_scatter
 
-__all__ = ["OKABE_ITO", "Plot", "anatomy_bars", "error_histogram", "latency_distributions",
+__all__ = ["OKABE_ITO", "Plot", "anatomy_bars", "error_histogram", "figure_png",
+           "latency_distributions",
            "memory_bars", "quantization_grid", "share_curves", "tradeoff_scatter"]

@@ -26,3 +26,16 @@ class Plot(NamedTuple):
 def new_figure(width: float = 6.4, height: float = 4.0) -> Figure:
     """A pyplot-free figure (no global state; Jupyter shows it with ``display(fig)``)."""
     return Figure(figsize=(width, height), layout="constrained")
+
+
+def figure_png(figure: Figure, dpi: int = 80) -> bytes:
+    """``figure`` as PNG bytes: an explorer shows these in an image or ``IPython.display.Image``,
+    which works in any notebook whatever its matplotlib backend (a pyplot-free figure has no
+    display of its own there)."""
+    import io
+
+    if not isinstance(figure, Figure):
+        raise TypeError(f"figure must be a matplotlib Figure, got {type(figure).__name__}")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()

@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from qtlib.eval.anatomy import LABELS, METRICS, Breakdown, TransformerDims, breakdown
+from qtlib.plots._common import figure_png
 from qtlib.plots.anatomy import METRIC_NAMES, anatomy_bars, format_count
 
 BITS: tuple[int, ...] = (32, 16, 8, 4)
@@ -148,15 +149,6 @@ def explore(base: TransformerDims, *, dim: int, depth: int, num_heads: int, ffn_
     return View(breakdown=b, text=text, figure=fig)
 
 
-def figure_png(figure: Any, dpi: int = 80) -> bytes:
-    """``figure`` as PNG bytes: shows in any notebook, whatever its matplotlib backend."""
-    import io
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
-
-
 def anatomy_widget(presets: Mapping[str, TransformerDims] | None = None,
                    initial: str = "MiniLM"):
     """A preset menu, sliders for the dimensions and a bits menu, wired to :func:`explore`.
@@ -236,4 +228,4 @@ def anatomy_widget(presets: Mapping[str, TransformerDims] | None = None,
 
 
 __all__ = ["BITS", "SLIDERS", "View", "anatomy_widget", "course_presets", "describe",
-           "dims_for", "explore", "figure_png", "settings_of"]
+           "dims_for", "explore", "settings_of"]

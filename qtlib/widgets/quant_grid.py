@@ -16,13 +16,13 @@ each block is its ``[100 - p, p]`` percentile range instead of its min-max (``p 
 from __future__ import annotations
 
 import html
-import io
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from qtlib.plots._common import figure_png
 from qtlib.plots.grid import quantization_grid
 from qtlib.quant import QuantSpec, fake_quantize, qparams_from_min_max
 from qtlib.quant.error import sqnr_db
@@ -185,9 +185,7 @@ def quant_grid_widget(samples: dict[str, torch.Tensor], *, distribution: str = "
                        symmetric=w_sym.value)
         box.last_view = view
         headline.value = f"<span class='qt-quant-grid-result'>{view.text.replace('**', '')}</span>"
-        buffer = io.BytesIO()
-        view.figure.savefig(buffer, format="png", dpi=72)
-        image.value = buffer.getvalue()
+        image.value = figure_png(view.figure, dpi=72)
 
     controls = widgets.HBox([widgets.VBox([w_dist, w_gran, w_sym]), widgets.VBox([w_bits, w_pct])])
     box = widgets.VBox([controls, headline, image])

@@ -25,6 +25,7 @@ import pandas as pd
 
 from qtlib.eval.catalog import metric
 from qtlib.eval.results import pareto_rows
+from qtlib.plots._common import figure_png
 from qtlib.plots.tradeoff import tradeoff_scatter
 
 #: The columns the explorer offers as axes (labels, units and directions: qtlib.eval.METRICS).
@@ -166,7 +167,7 @@ def tradeoff_widget(table: pd.DataFrame, *, method: str = "dynamic_int8",
     box's ``last_view`` attribute holds the :class:`View` on screen.
     """
     import ipywidgets as widgets
-    from IPython.display import Markdown, display
+    from IPython.display import Image, Markdown, display
 
     _check_table(table)
     methods = list(dict.fromkeys(table["method"]))
@@ -197,7 +198,7 @@ def tradeoff_widget(table: pd.DataFrame, *, method: str = "dynamic_int8",
                           f"{verdict}</b>")
         out.clear_output(wait=True)
         with out:
-            display(view.figure)
+            display(Image(data=figure_png(view.figure)))
             display(Markdown(view.text))
 
     def set_choices(method: str, setting: str | None = None) -> None:
