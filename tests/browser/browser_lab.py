@@ -106,6 +106,21 @@ def running_lab(root: Path, timeout: float = 120.0) -> Iterator[Lab]:
             proc.wait()
 
 
+def explorer_course(tmp_path: Path, setup: str) -> Path:
+    """A course folder holding ``explorer.ipynb``: one code cell, ``setup``, that builds an
+    explorer (on small data, so the browser test does not wait for a chapter's sweep)."""
+    import nbformat
+
+    course = tmp_path / "course"
+    course.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(setup)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
+    nbformat.write(nb, course / "explorer.ipynb")
+    return course
+
+
 def open_notebook(page, lab: Lab, path: str, timeout_ms: int = 120_000) -> None:
     """Open ``path`` and wait until its kernel is connected and idle."""
     page.goto(lab.url(path))

@@ -5,9 +5,9 @@ dimensions (read from their configurations, so no weights are loaded); the expec
 are computed here with the same callback.
 """
 
-import nbformat
 import pytest
 from browser_lab import (
+    explorer_course,
     move_slider,
     open_notebook,
     run_all_cells,
@@ -42,13 +42,7 @@ def headline(preset: str, **changes: int) -> str:
 
 @pytest.mark.browser
 def test_anatomy_explorer_follows_the_presets_and_the_sliders(page, tmp_path):
-    course = tmp_path / "course"
-    course.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(SETUP)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
-    nbformat.write(nb, course / "explorer.ipynb")
+    course = explorer_course(tmp_path, SETUP)
     with running_lab(course) as lab:
         open_notebook(page, lab, "explorer.ipynb")
         run_all_cells(page)

@@ -5,9 +5,9 @@ the MiniLM activation (the chapter's own notebook computes and caches the real o
 notebook tests run); the widget and callback code are the chapter's.
 """
 
-import nbformat
 import pytest
 from browser_lab import (
+    explorer_course,
     move_slider,
     open_notebook,
     run_all_cells,
@@ -37,13 +37,7 @@ def _sqnr(text: str) -> float:
 
 @pytest.mark.browser
 def test_quant_grid_explorer_follows_its_controls(page, tmp_path):
-    course = tmp_path / "course"
-    course.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(SETUP)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
-    nbformat.write(nb, course / "explorer.ipynb")
+    course = explorer_course(tmp_path, SETUP)
     with running_lab(course) as lab:
         open_notebook(page, lab, "explorer.ipynb")
         run_all_cells(page)

@@ -4,9 +4,15 @@ The notebook here builds the explorer from a small fixed table (the chapter's ow
 the full sweep, which the notebook tests run); the widget code is the chapter's.
 """
 
-import nbformat
 import pytest
-from browser_lab import open_notebook, run_all_cells, running_lab, screenshot, stderr_outputs
+from browser_lab import (
+    explorer_course,
+    open_notebook,
+    run_all_cells,
+    running_lab,
+    screenshot,
+    stderr_outputs,
+)
 
 EXPLORER = ".qt-tradeoff-explorer"
 CHOICE = f"{EXPLORER} .qt-tradeoff-choice"
@@ -34,13 +40,7 @@ tradeoff_widget(table)
 
 @pytest.mark.browser
 def test_tradeoff_explorer_follows_the_dropdowns(page, tmp_path):
-    course = tmp_path / "course"
-    course.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(SETUP)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
-    nbformat.write(nb, course / "explorer.ipynb")
+    course = explorer_course(tmp_path, SETUP)
     with running_lab(course) as lab:
         open_notebook(page, lab, "explorer.ipynb")
         run_all_cells(page)

@@ -53,23 +53,8 @@ def test_exercises_are_complete_and_worth_what_the_headings_say(nb):
     answers = [m["grade_id"][: -len("_answer")] for m in meta if m["grade_id"].endswith("_answer")]
     assert len(answers) >= 6 and len(set(answers)) == len(answers)
     manual = [m for m in meta if m["grade"] and m["solution"]]
-    assert len(manual) == 1, "at most one manually graded answer"
-    for ex in answers:
-        points = sum(m.get("points", 0) for m in meta
-                     if m["grade"] and (m["grade_id"].startswith(f"{ex}_test")
-                                        or m["grade_id"] == f"{ex}_answer"))
-        number = ex.split("_")[0][2:]
-        heading = re.search(rf"Exercise {number} \((\d+) points", markdown(nb))
-        assert heading and int(heading.group(1)) == points, ex
-
-
-def test_every_test_cell_seeds_and_asserts_visibly(nb):
-    for cell in nb.cells:
-        m = cell.metadata.get("nbgrader", {})
-        if m.get("grade") and not m.get("solution"):
-            visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
-            assert "torch.manual_seed(" in visible, m["grade_id"]
-            assert re.search(r"^assert ", visible, re.M), m["grade_id"]
+    assert len(manual) == 1, "the Pareto argument is the one manually graded answer"
+    # each heading's points: tests/chapters/test_chapter_contract.py
 
 
 def test_baseline_ships_with_the_chapter_and_covers_the_sweep():
