@@ -29,16 +29,14 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 import pytest
+from loopback import serving
 
 from qtlib.grading.classroom import GradeOptions, grade_class
 from qtlib.grading.pipeline import (
@@ -134,34 +132,6 @@ def _variants(chapter: str, folder: Path, prefix: str, source_nb, notebooks, tar
         notebooks[f"{prefix}{k + 1}"] = _with_answers(source_nb, answers)
 
 
-@contextmanager
-def _server(payload: bytes):
-    """A TCP server on 127.0.0.1 of the grading machine that hands out ``payload``."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(0.5)
-    stop = threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.sendall(payload)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        server.close()
-
-
 def _write_submissions(subs: Path, chapter: str, notebooks: dict, fill: dict[str, str]) -> None:
     for student, nb in notebooks.items():
         text = nbformat.writes(nb)
@@ -201,7 +171,7 @@ def graded(request, tmp_path_factory):
     notebooks["robust"] = _robust_submission(source_nb)
     subs = tmp / "submissions"
     before = source_path.read_bytes()
-    with _server(before) as port:
+    with serving(before) as port:
         _write_submissions(subs, chapter, notebooks, {
             "@@SOLUTIONS@@": str(SOLUTIONS), "@@SUBMISSIONS@@": str(subs),
             "@@WORK@@": str(dirs.work), "@@PORT@@": str(port)})
