@@ -9,6 +9,7 @@ from qtlib.nn import _kernels
 from qtlib.nn._common import check_input, check_linear
 from qtlib.nn._int8 import (
     int8_linear,
+    int8_matmul,
     load_int8_linear_weights,
     quantize_activation_int8,
     quantize_per_token_int8,
@@ -76,6 +77,8 @@ class DynamicInt8Linear(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_features)
         x2 = x.detach().reshape(-1, self.in_features).float()  # inference only: no gradient
+        if self._fast and torch.compiler.is_compiling():
+            return self._forward_compiled(x2).reshape(*x.shape[:-1], self.out_features).to(x.dtype)
         if self._fast and x2.shape[0] and self.in_features >= 2 and _kernels.active():
             packed = self._onednn_weight()
             if packed is not None:
@@ -94,6 +97,23 @@ class DynamicInt8Linear(nn.Module):
             s = s.reshape(-1, 1) if s.ndim else s
         y = int8_linear(q, z, s, self.weight_int8, self.weight_scale, self.bias)
         return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
+
+    def _forward_compiled(self, x2: torch.Tensor) -> torch.Tensor:
+        """The default spec under ``torch.compile``: ``[M, in]`` float32 -> ``[M, out]``.
+
+        No Python state (no scratch buffers, no prepacked-weight cache), so dynamo traces it
+        into the model's one graph: the C++ ``torch.ops.qtlib.dynamic_int8_linear`` (shape-only
+        fake in ``qtlib.nn._kernels``) when built, else the readable steps as plain torch ops
+        (``torch._int_mm`` with the quantization and epilogue fused by inductor). Same integers
+        as the eager paths, outputs within one output step.
+        """
+        if self.in_features >= 2 and _kernels.active():
+            return torch.ops.qtlib.dynamic_int8_linear(x2, self.weight_int8, self.weight_scale,
+                                                       self.bias)
+        q, s = quantize_per_token_int8(x2)
+        acc = int8_matmul(q, self.weight_int8)
+        y = acc.float() * s * self.weight_scale
+        return y + self.bias if self.bias is not None else y
 
     def _onednn_weight(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """(oneDNN-prepacked ``weight_int8``, int64 zero-points [out]) or None where unsupported.
