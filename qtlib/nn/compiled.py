@@ -17,6 +17,7 @@ import os
 import torch
 from torch import nn
 
+from qtlib.nn import _kernels
 from qtlib.utils.cache import cache_dir
 
 
@@ -36,6 +37,7 @@ def compile_quantized(model: nn.Module, **kwargs) -> nn.Module:
     (an ``OptimizedModule`` wrapping ``model``, which is not copied).
     """
     inductor_cache_dir()
+    _kernels.available()  # load the C++ ops (and their fakes) now, not inside dynamo's trace
     import torch._inductor.config as inductor_config
 
     inductor_config.fx_graph_cache = True

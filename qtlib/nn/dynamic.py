@@ -59,6 +59,8 @@ class DynamicInt8Linear(nn.Module):
             raise ValueError(f"act_spec.granularity must be 'per_token' or 'per_tensor', got "
                              f"{self.act_spec.granularity!r}")
         self._fast = self.act_spec == self.default_act_spec
+        if self._fast:
+            _kernels.available()  # load the C++ ops now: never first inside torch.compile's trace
         self.in_features, self.out_features = in_features, out_features
         self.register_buffer("weight_int8", torch.zeros(out_features, in_features,
                                                         dtype=torch.int8))
