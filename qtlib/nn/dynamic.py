@@ -44,6 +44,9 @@ class DynamicInt8Linear(nn.Module):
     where oneDNN is missing. It produces identical codes and scales and outputs within one output
     step (float32 rounding of the epilogue; tests/nn check both). Inside
     ``qtlib.nn._kernels.disabled()`` (or with ``QTLIB_DISABLE_KERNELS=1``) the readable path runs.
+    Under ``torch.compile`` (``qtlib.nn.compiled.compile_quantized``) a stateless path runs
+    (:meth:`_forward_compiled`): the C++ ``dynamic_int8_linear`` op, which has a shape-only fake,
+    so the whole model traces into one graph; the same integers, outputs within one output step.
 
     Shapes: ``x [..., in_features]`` float -> ``[..., out_features]`` in ``x``'s dtype.
     """
