@@ -22,8 +22,18 @@ from qtlib.utils.cache import cache_dir
 
 
 def inductor_cache_dir() -> str:
-    """Set (if unset) and return ``TORCHINDUCTOR_CACHE_DIR`` (default ``cache_dir()/inductor``)."""
-    path = os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_dir() / "inductor"))
+    """Point inductor's cache at ``cache_dir()/inductor`` and return the folder in use.
+
+    An explicit ``TORCHINDUCTOR_CACHE_DIR`` wins; torch's default (``/tmp/torchinductor_<user>``,
+    which torch writes into the environment the first time anything asks for it, e.g. when
+    transformers is imported) is replaced.
+    """
+    from torch._inductor.runtime.cache_dir_utils import default_cache_dir
+
+    current = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+    if current is None or os.path.abspath(current) == os.path.abspath(default_cache_dir()):
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(cache_dir() / "inductor")
+    path = os.environ["TORCHINDUCTOR_CACHE_DIR"]
     os.makedirs(path, exist_ok=True)
     return path
 

@@ -105,5 +105,9 @@ def test_inductor_cache_lives_under_qtlib_cache_dir(tmp_path, monkeypatch):
     monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
     assert inductor_cache_dir() == str(tmp_path / "inductor")
     assert (tmp_path / "inductor").is_dir()
+    from torch._inductor.runtime.cache_dir_utils import default_cache_dir
+
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", default_cache_dir())  # set by torch itself
+    assert inductor_cache_dir() == str(tmp_path / "inductor")
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "mine"))
     assert inductor_cache_dir() == str(tmp_path / "mine")  # an explicit setting wins
