@@ -8,7 +8,8 @@ Rules (docs/SITE.md):
   are neither answer nor test cells (nbgrader metadata ``solution`` or ``grade``) and whose source
   is the same in both notebooks; every other cell shows no output;
 - an ipywidgets output becomes a static snapshot (its controls' values, its HTML text, its images
-  and its Output widgets' outputs, read from the widget state the run stored);
+  and its Output widgets' outputs, read from the widget state the run stored); a progress bar
+  becomes its last line of text;
 - every image becomes ``<img alt=...>`` with the text alternative the cell printed next to it
   (qtlib.plots figures come with one: ``Plot.description``), so no image is without alt text;
 - a first cell links to the chapter on Binder and in a local JupyterLab.
@@ -89,6 +90,13 @@ def images_with_alt(outputs: list, fallback: str) -> list:
     return result
 
 
+def _has_progress_bar(model_id: str, state: dict) -> bool:
+    model = state.get(model_id.removeprefix("IPY_MODEL_"), {})
+    if model.get("model_name") in ("FloatProgressModel", "IntProgressModel"):
+        return True
+    return any(_has_progress_bar(c, state) for c in model.get("state", {}).get("children", []))
+
+
 def widget_snapshot(model_id: str, state: dict) -> list:
     """Static outputs that show widget ``model_id`` as the run left it."""
     controls: list[str] = []
@@ -128,6 +136,10 @@ def widget_snapshot(model_id: str, state: dict) -> list:
             walk(child)
 
     walk(model_id)
+    if _has_progress_bar(model_id, state):  # a tqdm bar: one line of text, as it ended
+        line = " ".join(plain_text(t) for t in texts)
+        return [nbformat.v4.new_output("display_data", data={
+            "text/html": f"<pre class='qt-progress'>{html.escape(line)}</pre>"})]
     note = ("<p class='qt-widget-snapshot'><em>Interactive explorer, shown as a static snapshot "
             "of its first view" + (f" ({html.escape('; '.join(controls))})" if controls else "")
             + ". Launch the chapter (button at the top) to move its controls.</em></p>")

@@ -26,7 +26,8 @@ from coursesite.leaks import course_secrets, scan
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from browser_lab import CHROMIUM_ARGS, SCREENSHOTS, chromium_path  # noqa: E402
 
-pytestmark = [pytest.mark.slow]
+# the first test builds the site: it may execute every chapter (minutes each on 2 cores)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,11 @@ import pytest
 
 from coursesite import execute
 
+# executed_notebooks runs every chapter on a cold cache (minutes each on 2 cores)
+SESSION_TIMEOUT = pytest.mark.timeout(3600)
 
+
+@SESSION_TIMEOUT
 def test_every_solution_notebook_runs_top_to_bottom(executed_notebooks):
     chapters = {p.parent.name for p in execute.solution_notebooks()}
     assert set(executed_notebooks) == chapters and chapters
@@ -20,6 +24,7 @@ def test_every_solution_notebook_runs_top_to_bottom(executed_notebooks):
         assert errors == [], f"{name}: cells {errors} raised"
 
 
+@SESSION_TIMEOUT
 def test_no_graded_test_cell_writes_to_stderr(executed_notebooks):
     for name, nb in executed_notebooks.items():
         noisy = [c.id for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")

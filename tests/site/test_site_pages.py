@@ -126,3 +126,17 @@ def test_the_course_map_entry_is_read_from_the_notebook():
     nb.cells[1].source = "## 1. First\n"
     nb.cells[2].source = "## 2. Second\n"
     assert chapter_info("ch09_tiny", nb).time_text == "not yet estimated"
+
+
+def test_a_progress_bar_becomes_its_last_line_of_text():
+    release, ran = _pair()
+    ran.metadata["widgets"][WIDGET_STATE]["state"] = {
+        "bar": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_a", "IPY_MODEL_p",
+                                                                 "IPY_MODEL_b"]}},
+        "a": {"model_name": "HTMLModel", "state": {"value": "accuracy: 100%"}},
+        "p": {"model_name": "FloatProgressModel", "state": {"value": 2.0, "max": 2.0}},
+        "b": {"model_name": "HTMLModel", "state": {"value": "2/2 [00:01&lt;00:00]"}}}
+    ran.cells[5].outputs[0]["data"][WIDGET_VIEW]["model_id"] = "bar"
+    page = page_notebook(release, ran, chapter="ch09_tiny", binder_url="b", local_url="l")
+    html = _html(next(c for c in page.cells if c.get("id") == "c5"))
+    assert html == "<pre class='qt-progress'>accuracy: 100% 2/2 [00:01&lt;00:00]</pre>"
