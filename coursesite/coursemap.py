@@ -61,7 +61,9 @@ def chapter_info(name: str, nb) -> Chapter:
              if not p.startswith("#")]
     if intro:
         goal = intro[0]
-    prerequisites = next((p for p in intro if ASSUMES.search(p)), "none stated")
+    prerequisites = next((p for p in intro if ASSUMES.search(p)),
+                         "none: the course starts here" if name.startswith("ch00")
+                         else "not stated in the chapter")
     return Chapter(name=name, title=title, goal=goal, minutes=sum(minutes) or None,
                    prerequisites=prerequisites, exercises=exercises)
 
@@ -72,9 +74,15 @@ def landing_markdown(chapters: list[Chapter], page_of) -> str:
     lines = ["## The course map", "",
              f"{len(chapters)} chapters; the estimated ones add up to about "
              f"{total / 60:.1f} hours. Each goal, time, prerequisite and exercise below is read "
-             "from the chapter's notebook.", ""]
+             "from the chapter's notebook.", "",
+             "| chapter | time | exercises |", "|---|---|---|"]
     for c in chapters:
-        lines += [f"### [{c.title}]({page_of(c.name)}.ipynb)", "",
+        points = sum(int(m) for _, pts, _ in c.exercises for m in re.findall(r"\d+", pts)[:1])
+        lines.append(f"| [{c.title}]({page_of(c.name)}.ipynb) | {c.time_text} | "
+                     f"{len(c.exercises)} ({points} points) |")
+    lines.append("")
+    for c in chapters:
+        lines += [f"### {c.title}", "", f"[Read the chapter]({page_of(c.name)}.ipynb).", "",
                   f"**Time:** {c.time_text}.", "",
                   f"**Goal.** {c.goal}", "",
                   f"**Prerequisites.** {c.prerequisites}", ""]
