@@ -102,6 +102,9 @@ def write_sources(executed: dict, src: Path = SRC, root: Path = ROOT) -> list[Pa
     chapters = []
     for name, ran in executed.items():
         release_path = root / "chapters" / name / f"{name}.ipynb"
+        if not release_path.exists():
+            raise FileNotFoundError(f"{release_path.relative_to(root)} is missing: the pages are "
+                                    "built from the release; run `make release` first")
         release = nbformat.read(release_path, as_version=4)
         rel = f"chapters/{name}/{name}.ipynb"
         page = page_notebook(release, ran, chapter=name, binder_url=binder_url(repo, rel),
