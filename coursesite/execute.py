@@ -23,7 +23,8 @@ import nbformat
 from coursesite import BUILD, ROOT
 
 EXECUTED = BUILD / "executed"
-CELL_TIMEOUT_S = 900
+#: per cell; a cold sweep (ch05) on a loaded 2-core machine took more than 900 s
+CELL_TIMEOUT_S = 1800
 
 
 class NotebookFailed(RuntimeError):
@@ -55,11 +56,10 @@ def cache_path(notebook: Path, qtlib_digest: str) -> Path:
     return EXECUTED / f"{notebook.stem}-{h.hexdigest()[:16]}.ipynb"
 
 
-def _failure(notebook: Path, nb, error: Exception) -> NotebookFailed:
-    failed = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"
-              and any(o.get("output_type") == "error" for o in c.get("outputs", []))]
-    where = (f"cell {failed[-1][0]} (id {failed[-1][1].get('id')}):\n{failed[-1][1].source}"
-             if failed else "before any cell ran")
+def _failure(notebook: Path, nb, error: Exception, index: int | None) -> NotebookFailed:
+    """``index``: the cell that was running (errors, timeouts, a dead kernel)."""
+    where = (f"cell {index} (id {nb.cells[index].get('id')}):\n{nb.cells[index].source}"
+             if index is not None else "before any cell ran (the kernel did not start)")
     return NotebookFailed(f"{notebook.parent.name}: {where}\n--- error ---\n{error}")
 
 
@@ -71,12 +71,14 @@ def execute(notebook: Path) -> nbformat.NotebookNode:
     client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
                             store_widget_state=True,
                             resources={"metadata": {"path": str(notebook.parent)}})
+    running: list[int] = []
+    client.on_cell_start = lambda cell, cell_index: running.append(cell_index)
     env = dict(os.environ, OMP_NUM_THREADS="2", MKL_NUM_THREADS="2", PYTHONHASHSEED="0")
     start = time.perf_counter()
     try:
         client.execute(env=env)
     except Exception as error:  # CellExecutionError, DeadKernelError, CellTimeoutError, ...
-        raise _failure(notebook, nb, error) from None
+        raise _failure(notebook, nb, error, running[-1] if running else None) from None
     nb.metadata["coursesite"] = {"seconds": round(time.perf_counter() - start, 1)}
     return nb
 
