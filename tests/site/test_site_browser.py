@@ -119,8 +119,8 @@ def _check_internal_links(page, site: Path, server: str) -> int:
 
 def test_the_landing_page_shows_the_course_map(site, server, page, chapters):
     page.goto(f"{server}/index.html")
-    page.wait_for_selector("h1")
-    assert "Quantizing Transformers in PyTorch" in page.inner_text("h1")
+    page.wait_for_selector("article h1")
+    assert "Quantizing Transformers in PyTorch" in page.inner_text("article h1")
     text = page.inner_text("main")
     for c in chapters.values():
         assert c.title in text, f"the course map misses {c.name}"
@@ -142,8 +142,8 @@ def test_every_chapter_page_renders_with_outputs_launch_buttons_and_alt_text(sit
     repo = learner_repo()
     for name, c in chapters.items():
         page.goto(f"{server}/chapters/{name}/{name}.html")
-        page.wait_for_selector("h1")
-        assert page.inner_text("h1").strip().rstrip("#").strip() == c.title
+        page.wait_for_selector("article h1")
+        assert page.inner_text("article h1").strip().rstrip("#").strip() == c.title
         rel = f"chapters/{name}/{name}.ipynb"
         assert page.locator(f'a[href="{binder_url(repo, rel)}"]').count() >= 1, \
             f"{name}: no Binder launch link to the learner edition"
