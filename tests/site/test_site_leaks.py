@@ -60,6 +60,13 @@ def test_a_search_index_leaks(tmp_path):
     assert len(scan(tmp_path, SECRETS)) == 1
 
 
-def test_markers_leak(tmp_path):
-    (tmp_path / "a.txt").write_text(f"# {MARKERS[2]}\n")
-    assert [lk.line for lk in scan(tmp_path, SECRETS)] == [MARKERS[2]]
+def test_markers_leak_in_chapter_files_but_instructor_pages_may_name_them(tmp_path):
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "chapters" / "a.html").write_text(f"# {MARKERS[2]}\n")
+    (tmp_path / "GRADING.html").write_text(f"hidden checks sit between {MARKERS[2]} and ...\n")
+    assert [(lk.path.name, lk.line) for lk in scan(tmp_path, SECRETS)] == [("a.html", MARKERS[2])]
+
+
+def test_secrets_leak_in_instructor_pages_too(tmp_path):
+    (tmp_path / "GRADING.html").write_text("<p>span = (hi - lo) / (qmax - qmin)</p>")
+    assert len(scan(tmp_path, SECRETS)) == 1
