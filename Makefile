@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 TORCH_INDEX ?=
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: setup lab test lint clean-venv release grade
+.PHONY: setup lab test lint clean-venv release grade site
 
 setup: $(STAMP)
 
@@ -40,6 +40,11 @@ JOBS ?= 1
 grade: setup
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of <student>/<chapter>/<chapter>.ipynb> [JOBS=N]"; exit 2; }
 	$(PY) -m qtlib.grading.cli grade "$(SUBMISSIONS)" --jobs "$(JOBS)"
+
+# The course as a static website in build/site/ (docs/SITE.md): runs each solution notebook once
+# (cached in build/executed/ until the notebook or qtlib changes), publishes no answer.
+site: setup
+	$(PY) -m coursesite.build
 
 clean-venv:
 	rm -rf $(VENV)
