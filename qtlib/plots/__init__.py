@@ -15,13 +15,15 @@ show one in a notebook with ``display(plot.figure)``, or in an explorer as PNG b
 - ``quantization_grid(x, x_hat, levels)``: values with the integer grid, and the error (ch02)
 """
 
-from qtlib.plots._common import OKABE_ITO, Plot, figure_png
+from qtlib.plots._common import OKABE_ITO, Plot, figure_png, register_notebook_display
 from qtlib.plots.anatomy import anatomy_bars, share_curves
 from qtlib.plots.errors import error_histogram
 from qtlib.plots.grid import quantization_grid
 from qtlib.plots.latency import latency_distributions
 from qtlib.plots.memory import memory_bars
 from qtlib.plots.tradeoff import tradeoff_scatter
+
+register_notebook_display()
 
 __all__ = ["OKABE_ITO", "Plot", "anatomy_bars", "error_histogram", "figure_png",
            "latency_distributions",

@@ -37,25 +37,14 @@ def test_no_graded_test_cell_writes_to_stderr(executed_notebooks):
 #: a figure that showed as its repr: the notebook displays a pyplot-free Figure in a kernel where
 #: no backend registered a PNG formatter (no `%matplotlib inline`, no pyplot import)
 BARE_FIGURE = re.compile(r"^<Figure size [\d.]+x[\d.]+ with \d+ Axes>$")
-#: known, reported, left to the chapter's owner (strict: passing again fails, so drop it then)
-KNOWN_BARE_FIGURES = {"ch02_quantization_fundamentals":
-                      "c025 shows '<Figure size 640x400 with 1 Axes>': no %matplotlib inline",
-                      "ch05_evaluation_and_optimization":
-                      "c049 shows a Figure as its repr in a fresh kernel"}
-
-
 @SESSION_TIMEOUT
-@pytest.mark.parametrize("chapter", [
-    pytest.param(p.parent.name, marks=pytest.mark.xfail(
-        strict=True, reason=KNOWN_BARE_FIGURES[p.parent.name]))
-    if p.parent.name in KNOWN_BARE_FIGURES else p.parent.name
-    for p in execute.solution_notebooks()])
+@pytest.mark.parametrize("chapter", [p.parent.name for p in execute.solution_notebooks()])
 def test_figures_show_as_images_not_as_their_repr(executed_notebooks, chapter):
     bare = [c.id for c in executed_notebooks[chapter].cells if c.cell_type == "code"
             for o in c.outputs if BARE_FIGURE.match(str(o.get("data", {}).get("text/plain", "")))
             and not any(k.startswith("image/") for k in o.get("data", {}))]
-    assert bare == [], (f"{chapter}: cells {bare} show a figure as text; add `%matplotlib "
-                        "inline` to the chapter's first code cell")
+    assert bare == [], (f"{chapter}: cells {bare} show a figure as text; qtlib.plots "
+                        "registers a PNG display for figures: does the cell import it?")
 
 
 def _notebook(tmp_path, *sources):
