@@ -68,6 +68,10 @@ def _env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def copy(tmp_path_factory) -> Path:
+    """The fresh copy with its environment set up. QTLIB_EDITION_COPY=<folder> reuses a copy
+    an earlier run set up (while developing these tests; CI never sets it)."""
+    if os.environ.get("QTLIB_EDITION_COPY"):
+        return Path(os.environ["QTLIB_EDITION_COPY"])
     base = tmp_path_factory.mktemp("fresh")
     export(base / "edition")
     subprocess.run(["git", "clone", "--quiet", str(base / "edition"), str(base / "copy")],
