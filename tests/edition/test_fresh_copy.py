@@ -104,17 +104,18 @@ def test_make_lab_serves_jupyterlab(copy, tmp_path):
                             env=_env(JUPYTER_PORT=str(port), JUPYTER_TOKEN=token,
                                      BROWSER="true", JUPYTER_RUNTIME_DIR=str(tmp_path)))
     try:
-        body, deadline = None, time.monotonic() + 180
+        body, url, deadline = None, "", time.monotonic() + 180
         while body is None and time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}",
+            try:  # "/" redirects to the page make lab opens
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/?token={token}",
                                             timeout=5) as resp:
                     body = resp.read().decode() if resp.status == 200 else None
+                    url = resp.url
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(1)
         assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
         assert body and "jupyter-config-data" in body
-        assert "ch00_getting_started" in body, "opens chapter 0"
+        assert "/lab/tree/chapters/ch00_getting_started/" in url, f"opens chapter 0, not {url}"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
