@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 TORCH_INDEX ?=
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: setup lab test lint clean-venv release grade site
+.PHONY: setup lab test lint clean-venv release grade site learner-edition
 
 setup: $(STAMP)
 
@@ -45,6 +45,13 @@ grade: setup
 # (cached in build/executed/ until the notebook or qtlib changes), publishes no answer.
 site: setup
 	$(PY) -m coursesite.build
+
+# Instructors: export the learner edition (chapters, qtlib without the grading pipeline, binder,
+# learner tests; no solutions) into DEST as one reproducible git commit; push it to the
+# repository named by [tool.qtlib] learner_repo in pyproject.toml after every `make release`.
+learner-edition: setup
+	@test -n "$(DEST)" || { echo "usage: make learner-edition DEST=<folder>"; exit 2; }
+	$(PY) -m qtlib.grading.edition "$(DEST)"
 
 clean-venv:
 	rm -rf $(VENV)

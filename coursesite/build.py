@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 import nbformat
@@ -31,6 +30,7 @@ from coursesite import BUILD, ROOT, SITE
 from coursesite.coursemap import chapter_info, landing_markdown
 from coursesite.execute import execute_all
 from coursesite.pages import page_notebook
+from qtlib.utils.publishing import binder_url, learner_repo
 
 SRC = BUILD / "site-src"
 DOCTREES = BUILD / "site-doctrees"
@@ -38,21 +38,6 @@ CONF = Path(__file__).resolve().parent / "sphinx"
 LOCAL_LAB = "http://localhost:8888/lab/tree"
 #: instructor pages: docs/ files in the order the landing page lists them
 INSTRUCTOR_DOCS = ("GRADING.md", "ARCHITECTURE.md", "SITE.md")
-
-
-def learner_repo(root: Path = ROOT) -> str:
-    """``[tool.qtlib] learner_repo`` of pyproject.toml: the learner edition's "owner/name"."""
-    settings = tomllib.loads((root / "pyproject.toml").read_text()).get("tool", {}).get("qtlib", {})
-    repo = settings.get("learner_repo", "")
-    if repo.count("/") != 1:
-        raise ValueError(f'pyproject.toml [tool.qtlib] learner_repo must be "owner/name", got '
-                         f"{repo!r}")
-    return repo
-
-
-def binder_url(repo: str, notebook: str) -> str:
-    """Binder's URL that opens ``notebook`` (a path in the learner edition) in JupyterLab."""
-    return f"https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/{notebook}"
 
 
 def _write(path: Path, data: str | bytes) -> bool:
@@ -107,7 +92,7 @@ def write_sources(executed: dict, src: Path = SRC, root: Path = ROOT) -> list[Pa
                                     "built from the release; run `make release` first")
         release = nbformat.read(release_path, as_version=4)
         rel = f"chapters/{name}/{name}.ipynb"
-        page = page_notebook(release, ran, chapter=name, binder_url=binder_url(repo, rel),
+        page = page_notebook(release, ran, chapter=name, binder_url=binder_url(rel, root),
                              local_url=f"{LOCAL_LAB}/{rel}")
         put(rel, nbformat.writes(page) + "\n")
         chapters.append(chapter_info(name, release))

@@ -1,4 +1,4 @@
-"""qtlib.plots makes ``display(figure)`` show a PNG in an IPython kernel, with no pyplot involved."""
+"""qtlib.plots makes ``display(figure)`` show a PNG in an IPython kernel, without pyplot."""
 
 import subprocess
 import sys
@@ -18,7 +18,8 @@ def test_a_shell_without_pyplot_formats_figures_as_png():
         "import sys\n"
         "import qtlib.plots as qp\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"
-        "fig = qp.error_histogram(__import__('torch').randn(100), __import__('torch').randn(100)).figure\n"
+        "import torch\n"
+        "fig = qp.error_histogram(torch.randn(100), torch.randn(100)).figure\n"
         "png = shell.display_formatter.formatters['image/png'](fig)\n"
         "assert png is not None and png[:4] == b'\\x89PNG', repr(png)[:40]\n"
         "print('ok')\n")
