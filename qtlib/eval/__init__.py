@@ -41,7 +41,6 @@ from qtlib.eval.quality import (
     perplexity,
     unigram_loss,
 )
-from qtlib.eval.uncertainty import accuracy_interval, paired_test
 from qtlib.eval.results import (
     Result,
     compare,
@@ -52,6 +51,7 @@ from qtlib.eval.results import (
     results_table,
     save_results,
 )
+from qtlib.eval.uncertainty import accuracy_interval, paired_test
 
 __all__ = [
     "METRICS", "Metric", "metric", "pareto_rows", "results_table", "accuracy_interval",
