@@ -57,10 +57,13 @@ def lab_command(extra_args: list[str] | None = None, root_dir: Path = REPO_ROOT,
                 instructor: bool = False) -> list[str]:
     """The argv that starts JupyterLab on the course; ``extra_args`` are appended last.
 
-    Learner (default): rooted at ``root_dir/chapters`` with the first chapter open; instructor:
-    rooted at ``root_dir``. The learner's config folder comes from :func:`lab_environment`.
+    Learner (default): rooted at ``root_dir/chapters`` (or at ``root_dir`` when it has no
+    ``chapters`` folder, as in the browser tests' small courses) with the first chapter open;
+    instructor: rooted at ``root_dir``. The learner's config folder comes from
+    :func:`lab_environment`.
     """
-    serve = root_dir if instructor else root_dir / LEARNER_ROOT
+    learner_root = root_dir / LEARNER_ROOT
+    serve = root_dir if instructor or not learner_root.is_dir() else learner_root
     argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={serve}"]
     first = root_dir / FIRST_CHAPTER
     if first.exists():
