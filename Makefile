@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 TORCH_INDEX ?=
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: setup lab test lint clean-venv release grade site learner-edition
+.PHONY: setup lab lab-instructor test lint clean-venv release grade site learner-edition
 
 setup: $(STAMP)
 
@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml qtlib/nn/csrc/int8_linear.cpp
 
 lab: setup
 	$(PY) -m qtlib.lab
+
+lab-instructor: setup
+	$(PY) -m qtlib.lab --instructor
 
 lint: setup
 	$(PY) -m ruff check .
