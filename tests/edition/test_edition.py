@@ -50,7 +50,8 @@ ALLOWED = {
 }
 #: generic statements that say nothing about an answer
 IDIOM = re.compile(r"^(for _ in range\(\w+\):|\w+\.(eval|train)\(\)|raise \w+\(|\w+ = [\{\[\(]"
-                   r"|\w+ = [\w.]+\(\)|from [\w.]+ import [\w, ]+)$")
+                   r"|\w+ = [\w.]+\(\)|from [\w.]+ import [\w, ]+|for \w+ in \w+:"
+                   r"|\w+ = torch\.Generator\(\)\.manual_seed\(\d+\))$")
 
 
 @pytest.fixture(scope="module")
