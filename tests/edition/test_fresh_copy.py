@@ -116,7 +116,9 @@ def test_make_lab_serves_jupyterlab(copy, tmp_path):
                 time.sleep(1)
         assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
         assert body and "jupyter-config-data" in body
-        assert "/lab/tree/chapters/ch00_getting_started/" in url, f"opens chapter 0, not {url}"
+        # the learner's JupyterLab is rooted at chapters/ (qtlib.lab), so chapter 0 is at its top
+        assert "/lab/tree/ch00_getting_started/ch00_getting_started.ipynb" in url, \
+            f"opens chapter 0, not {url}"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
