@@ -5,18 +5,7 @@ import torch
 from torch import nn
 
 from qtlib.eval import compare_latency, latency_stats, measure_latency
-
-
-class FakeClock:
-    """Time stands still unless a timed call advances it."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.reads = 0
-
-    def __call__(self) -> float:
-        self.reads += 1
-        return self.now
+from qtlib.eval.doubles import FakeClock
 
 
 def sleeper(clock, durations_ms, log=None, name=""):
@@ -40,7 +29,7 @@ def test_stats_hand_computed():
 
 
 def test_warmup_is_not_timed_and_samples_are_exact():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     # 3 warm-up calls of 50 ms (must not appear), then 1..5 ms
     call = sleeper(clock, [50, 50, 50, 5, 1, 4, 2, 3])
     rec = measure_latency(call, warmup=3, min_repeats=5, max_repeats=5, clock=clock)
@@ -51,15 +40,15 @@ def test_warmup_is_not_timed_and_samples_are_exact():
 
 
 def test_stops_at_the_budget_but_not_before_min_repeats():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     rec = measure_latency(sleeper(clock, [10] * 1000), warmup=1, min_repeats=5, budget_s=0.1,
                           clock=clock)
     assert rec.n == 10  # 10 x 10 ms reaches the 0.1 s budget
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     rec = measure_latency(sleeper(clock, [100] * 1000), warmup=1, min_repeats=7, budget_s=0.1,
                           clock=clock)
     assert rec.n == 7  # budget reached after 1 call, but at least min_repeats
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     rec = measure_latency(sleeper(clock, [1] * 1000), warmup=1, min_repeats=5, max_repeats=20,
                           budget_s=10, clock=clock)
     assert rec.n == 20
@@ -99,7 +88,7 @@ def test_refuses_classic_mistakes():
 
 
 def test_compare_alternates_and_reports_ratios():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     log = []
     slow = sleeper(clock, [2] * 100, log, "slow")
     fast = sleeper(clock, [1] * 100, log, "fast")
