@@ -7,7 +7,7 @@ Compiled, the model is one graph (the C++ int8 op has a shape-only fake, ``qtlib
 each linear stays qtlib's fused C++ op. Compiling costs seconds to tens of seconds per input
 shape on 2 cores; inductor's FX graph cache, kept under ``qtlib.utils.cache.cache_dir()/inductor``
 (unless ``TORCHINDUCTOR_CACHE_DIR`` is already set), makes a second start (a restarted notebook)
-pay most of it once.
+pay most of it once (inductor's FX graph cache is on by default in torch 2.13).
 """
 
 from __future__ import annotations
@@ -39,16 +39,16 @@ def inductor_cache_dir() -> str:
 
 
 def compile_quantized(model: nn.Module, **kwargs) -> nn.Module:
-    """``torch.compile(model.eval(), **kwargs)`` with qtlib's inductor cache (ch05).
+    """``torch.compile(model.eval(), **kwargs)`` with qtlib's inductor cache (bench/int8_minilm.py).
 
     The first call per input shape compiles; later calls run the compiled code. Outputs equal
     the eager model's within one output step of each linear (same integer codes; inductor may
     fuse the float epilogue differently). Inference only. Returns the compiled module
     (an ``OptimizedModule`` wrapping ``model``, which is not copied).
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module (a quantized model from "
+                        f"qtlib.methods.apply, for example), got {type(model).__name__}")
     inductor_cache_dir()
     _kernels.available()  # load the C++ ops (and their fakes) now, not inside dynamo's trace
-    import torch._inductor.config as inductor_config
-
-    inductor_config.fx_graph_cache = True
     return torch.compile(model.eval(), **kwargs)

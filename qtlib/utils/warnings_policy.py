@@ -25,6 +25,9 @@ KNOWN_WARNINGS: tuple[tuple[type[Warning], str], ...] = (
     # torch.compile of a torchao-quantized model (AOT autograd's cache asks every tensor subclass
     # for a stable hash; torchao 0.18's Int8Tensor has none, so that graph is just not cached)
     (UserWarning, r"Int8Tensor does not implement _stable_hash_for_caching"),
+    # inductor's first import runs torch/utils/mkldnn.py, whose classes use @torch.jit.script_method
+    # (torch's own code, once per process, on every torch.compile)
+    (DeprecationWarning, r"`torch\.jit\.script_method` is deprecated"),
 )
 
 #: (logger name, regex) for known log noise: torchao's optional CUDA kernels that cannot load on a

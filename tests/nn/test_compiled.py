@@ -111,3 +111,8 @@ def test_inductor_cache_lives_under_qtlib_cache_dir(tmp_path, monkeypatch):
     assert inductor_cache_dir() == str(tmp_path / "inductor")
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "mine"))
     assert inductor_cache_dir() == str(tmp_path / "mine")  # an explicit setting wins
+
+
+def test_compile_quantized_names_a_wrong_model_argument():
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        compile_quantized({"weight": torch.ones(2)})
