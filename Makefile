@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 TORCH_INDEX ?=
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: setup lab lab-instructor test lint clean-venv release grade site learner-edition
+.PHONY: setup lab lab-instructor test lint clean-venv release grade site learner-edition record
 
 setup: $(STAMP)
 
@@ -55,6 +55,12 @@ site: setup
 learner-edition: setup
 	@test -n "$(DEST)" || { echo "usage: make learner-edition DEST=<folder>"; exit 2; }
 	$(PY) -m qtlib.grading.edition "$(DEST)"
+
+# Instructors: measure a chapter's slow results cold (its notebook, an empty cache) and record
+# them in qtlib/recorded/, which a learner's first run reads (qtlib.experiments.record).
+record: setup
+	@test -n "$(CHAPTER)" || { echo "usage: make record CHAPTER=<chapter folder, e.g. ch05_evaluation_and_optimization>"; exit 2; }
+	$(PY) -m qtlib.experiments.record "$(CHAPTER)"
 
 clean-venv:
 	rm -rf $(VENV)

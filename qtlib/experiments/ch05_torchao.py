@@ -28,7 +28,7 @@ from qtlib import data, models
 from qtlib.eval import compare_latency, fidelity, model_outputs
 from qtlib.experiments.sweep import versions
 from qtlib.reference import torch_ao_quantize_dynamic
-from qtlib.utils.cache import json_cache_path, read_json, write_json_atomic
+from qtlib.utils.cache import json_cache_path, read_cached, write_json_atomic
 
 NAMESPACE = "ch05_torchao"
 SETTINGS = {"batch": 1, "seq_len": 128, "threads": 2, "budget_s": 2.0, "sentences": 64,
@@ -92,11 +92,13 @@ def measure(settings: dict[str, Any] = SETTINGS) -> dict[str, Any]:
 
 def run_torchao_comparison(*, use_cache: bool = True,
                            settings: dict[str, Any] = SETTINGS) -> dict[str, Any]:
-    """:func:`measure`, cached by settings and library versions (``cached`` says which)."""
+    """:func:`measure`, cached by settings and library versions (``cached`` and ``recorded``
+    say where the figures came from: :func:`qtlib.utils.cache.read_cached`)."""
     key = {"settings": settings, "versions": versions()}
     path = json_cache_path(NAMESPACE, key)
-    if use_cache and (hit := read_json(path)) is not None:
-        return {**hit["result"], "cached": True}
+    hit, source = read_cached(path) if use_cache else (None, None)
+    if hit is not None:
+        return {**hit["result"], "cached": True, "recorded": source == "recorded"}
     result = measure(settings)
     write_json_atomic(path, {**key, "result": result})
-    return {**result, "cached": False}
+    return {**result, "cached": False, "recorded": False}

@@ -204,6 +204,7 @@ def run_sweep(points: Iterable[SweepPoint] | None = None, config: SweepConfig | 
                          use_cache=use_cache, progress=progress)
     table = results_table(results)
     table["cached"] = [r.env["cached"] for r in results]
+    table["recorded"] = [r.env.get("recorded", False) for r in results]
     table["measure_s"] = [r.env["measure_s"] for r in results]
     return table
 

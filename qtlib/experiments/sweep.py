@@ -22,7 +22,7 @@ import torch
 
 from qtlib.eval.results import Result
 from qtlib.methods.recipes import Recipe, recipe_from_dict
-from qtlib.utils.cache import json_cache_path, read_json, write_json_atomic
+from qtlib.utils.cache import json_cache_path, read_cached, write_json_atomic
 from qtlib.utils.progress import progress_bar
 
 
@@ -77,9 +77,10 @@ def run_cached(points: Sequence[SweepPoint], measure: Callable[[SweepPoint], dic
     """Measure each point with ``measure(point) -> figures``, unless its record is cached.
 
     Returns one :class:`~qtlib.eval.Result` per point, in the given order; ``env`` holds
-    ``cached`` (read from disk in this call) and ``measure_s`` (seconds the measurement took
-    when it was made). ``config`` is a dataclass of the experiment's settings (part of the key).
-    ``use_cache=False`` measures everything again and overwrites the records.
+    ``cached`` (read from disk in this call), ``recorded`` (read from the record shipped in
+    ``qtlib/recorded``, :func:`qtlib.utils.cache.read_cached`) and ``measure_s`` (seconds the
+    measurement took when it was made). ``config`` is a dataclass of the experiment's settings
+    (part of the key). ``use_cache=False`` measures everything again and overwrites the records.
     """
     if not points:
         raise ValueError("points is empty: pass at least one SweepPoint")
@@ -93,10 +94,10 @@ def run_cached(points: Sequence[SweepPoint], measure: Callable[[SweepPoint], dic
         key = {"point": point.to_dict(), "config": dataclasses.asdict(config),
                "versions": versions()}
         path = json_cache_path(f"sweeps/{namespace}", key)
-        record = read_json(path) if use_cache else None
+        record, source = read_cached(path) if use_cache else (None, None)
         if record is not None:
-            results[i] = Result.from_dict({**record["result"],
-                                           "env": {**record["result"]["env"], "cached": True}})
+            results[i] = Result.from_dict({**record["result"], "env": {
+                **record["result"]["env"], "cached": True, "recorded": source == "recorded"}})
         else:
             todo.append((i, point, key, path))
     for i, point, key, path in progress_bar(todo, total=len(todo), desc="sweep",
@@ -106,7 +107,8 @@ def run_cached(points: Sequence[SweepPoint], measure: Callable[[SweepPoint], dic
         result = point_result(point, figures, namespace,
                               {"measure_s": time.perf_counter() - start})
         write_json_atomic(path, {**key, "result": result.to_dict()})
-        results[i] = dataclasses.replace(result, env={**result.env, "cached": False})
+        results[i] = dataclasses.replace(result, env={**result.env, "cached": False,
+                                                      "recorded": False})
     return [r for r in results if r is not None]
 
 

@@ -117,7 +117,8 @@ def _learner_makefile(text: str) -> str:
     """The instructor Makefile without the paragraphs that call the instructor's pipeline, build
     the site (``coursesite/`` stays with the instructor) or open the instructor's JupyterLab."""
     blocks = [b for b in text.split("\n\n")
-              if "qtlib.grading." not in b and "coursesite" not in b and "--instructor" not in b]
+              if "qtlib.grading." not in b and "coursesite" not in b and "--instructor" not in b
+              and "qtlib.experiments.record" not in b]
     out = "\n\n".join(blocks)
     phony = re.search(r"^\.PHONY:(.*)$", out, re.M)
     kept = [t for t in phony.group(1).split() if re.search(rf"^{re.escape(t)}:", out, re.M)]

@@ -22,8 +22,7 @@ def test_lookup_model_returns_rows_and_records_grad_mode():
 def test_scripted_workload_moves_the_clock_and_repeats_the_last_step():
     clock = FakeClock(5.0)
     fn, calls = scripted_workload(clock, [1.0, 0.25])
-    for _ in range(3):
-        fn()
+    [fn() for _ in range(3)]
     assert len(calls) == 3 and clock() == pytest.approx(6.5) and clock.reads == 1
     with pytest.raises(ValueError, match="durations_s"):
         scripted_workload(clock, [])

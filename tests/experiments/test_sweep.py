@@ -87,6 +87,28 @@ def test_second_run_reads_the_cache_and_keeps_order():
     assert second[1].settings["recipe"] == WeightSharing(num_clusters=16).to_dict()
 
 
+def test_a_recorded_point_is_read_when_the_cache_misses(tmp_path, monkeypatch):
+    from qtlib.utils import cache
+    from qtlib.utils.cache import record_cache
+
+    points = [SweepPoint(Float32()), SweepPoint(DynamicInt8())]
+    maker = tmp_path / "maker"
+    monkeypatch.setenv("QTLIB_CACHE_DIR", str(maker))
+    made = run_cached(points[:1], CountingMeasure(), config=SweepConfig(), namespace="r",
+                      progress=False)
+    monkeypatch.setattr(cache, "RECORDED_DIR", tmp_path / "recorded")
+    record_cache(["sweeps/r"], maker, dest=tmp_path / "recorded")
+    monkeypatch.setenv("QTLIB_CACHE_DIR", str(tmp_path / "learner"))   # a learner's first run
+    measure = CountingMeasure()
+    got = run_cached(points, measure, config=SweepConfig(), namespace="r", progress=False)
+    assert measure.calls == points[1:], "only the point nobody recorded is measured"
+    assert [r.env["recorded"] for r in got] == [True, False]
+    assert got[0].metrics == made[0].metrics
+    fresh = run_cached(points[:1], measure, config=SweepConfig(), namespace="r",
+                       use_cache=False, progress=False)
+    assert not fresh[0].env["recorded"] and len(measure.calls) == 2
+
+
 def test_cache_key_changes_with_config_recipe_group_and_versions(monkeypatch):
     measure = CountingMeasure()
     point = SweepPoint(StaticInt8(observer="minmax"))
