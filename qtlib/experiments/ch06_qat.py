@@ -1,0 +1,193 @@
+"""ch06's experiment: TinyViT at low bits, post-training vs quantization-aware training vs LSQ.
+
+A setting ``"W3A4"`` is 3-bit symmetric per-channel weights and 4-bit symmetric per-token
+activations (narrow range) in every ``nn.Linear`` except :data:`KEEP_FLOAT` (the patch embedding
+and the classifier stay float, as is usual for the first and last layers). A method is
+``"ptq"`` (fake-quantize the float model, no training), ``"qat"`` (:func:`qtlib.methods.prepare_qat`
+with min-max weight scales, then :func:`qtlib.methods.finetune`) or ``"lsq"`` (the same with
+learned scales, ``scales="lsq"``). :func:`run_sweep` measures each (setting, method) once and
+keeps the record as JSON under ``cache_dir()/sweeps/ch06/`` (keyed by the point, the
+:class:`QATConfig` and the qtlib / torch versions, like :func:`qtlib.experiments.sweep.run_cached`);
+a later call reads it back in milliseconds, training curve included.
+
+Training is deterministic: one thread, fixed seeds, a seeded data order and augmentation (shifts
+of one pixel), AdamW with a cosine learning rate; no early stopping on test data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from qtlib.data import digits
+from qtlib.eval.quality import accuracy
+from qtlib.experiments.sweep import versions
+from qtlib.methods import convert_qat, finetune, prepare_qat
+from qtlib.models import load
+from qtlib.utils.cache import json_cache_path, read_json, write_json_atomic
+from qtlib.utils.progress import progress_bar
+
+NAMESPACE = "ch06"
+MODEL = "tinyvit-digits"
+SETTINGS = ("W8A8", "W4A8", "W4A4", "W3A4", "W2A8")
+METHODS = ("ptq", "qat", "lsq")
+KEEP_FLOAT = ("patch_embed", "head")
+TRAIN_THREADS = 1
+_SETTING = re.compile(r"^W([2-8])A([2-8])$")
+
+
+@dataclass(frozen=True)
+class QATConfig:
+    """How the sweep trains; every field is part of the cache key."""
+
+    epochs: int = 6
+    lr: float = 5e-4
+    batch_size: int = 64
+    seed: int = 0
+    keep_float: tuple[str, ...] = KEEP_FLOAT
+
+
+def parse_setting(setting: str) -> tuple[int, int]:
+    """``"W3A4"`` -> ``(3, 4)``: weight bits, activation bits (each 2 to 8)."""
+    match = _SETTING.match(setting) if isinstance(setting, str) else None
+    if match is None:
+        raise ValueError(f"setting must look like 'W3A4' (bits 2..8), got {setting!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+@contextmanager
+def _threads(n: int) -> Iterator[None]:
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def train_batches(epochs: int, batch_size: int = 64, seed: int = 0
+                  ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Shuffled ``digits("train")`` batches for ``epochs`` passes, each image shifted by -1, 0
+    or +1 pixel per direction (seeded): ``[(images [B, 1, 8, 8], labels [B]), ...]``."""
+    gen = torch.Generator().manual_seed(seed)
+    x, y = digits("train").tensors
+    out = []
+    for _ in range(epochs):
+        order = torch.randperm(len(y), generator=gen)
+        for i in range(0, len(y), batch_size):
+            idx = order[i:i + batch_size]
+            padded = F.pad(x[idx], (1, 1, 1, 1))
+            dy, dx = torch.randint(0, 3, (2, len(idx)), generator=gen)
+            shifted = torch.stack([padded[j, :, dy[j]:dy[j] + 8, dx[j]:dx[j] + 8]
+                                   for j in range(len(idx))])
+            out.append((shifted, y[idx]))
+    return out
+
+
+def prepare(setting: str, method: str, model: nn.Module | None = None,
+            config: QATConfig | None = None) -> nn.Module:
+    """The fake-quant TinyViT of ``setting`` (``"lsq"``: learned scales), untrained."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    w_bits, a_bits = parse_setting(setting)
+    config = config or QATConfig()
+    model = load(MODEL) if model is None else model
+    prepared, _ = prepare_qat(model, num_bits=w_bits, act_bits=a_bits,
+                              scales="lsq" if method == "lsq" else "minmax",
+                              exclude=config.keep_float)
+    return prepared
+
+
+def train(setting: str, method: str, config: QATConfig | None = None,
+          progress: bool | None = None) -> tuple[nn.Module, list[float], float]:
+    """``(fake-quant model in eval mode, loss per step, seconds)`` for one point of the sweep
+    (``"ptq"``: no training, no losses)."""
+    config = config or QATConfig()
+    model = prepare(setting, method, config=config)
+    if method == "ptq":
+        return model.eval(), [], 0.0
+    batches = train_batches(config.epochs, config.batch_size, config.seed)
+    with _threads(TRAIN_THREADS):
+        start = time.perf_counter()
+        losses = finetune(model, batches, F.cross_entropy, lr=config.lr, seed=config.seed,
+                          schedule="cosine", progress=progress)
+        seconds = time.perf_counter() - start
+    return model, losses, seconds
+
+
+def converted_agreement(model: nn.Module) -> float:
+    """Fraction of ``digits("test")`` on which the integer model (:func:`convert_qat`) predicts
+    the fake-quant ``model``'s class."""
+    converted, _ = convert_qat(model)
+    images = digits("test").tensors[0]
+    with torch.no_grad():
+        return float((model(images).argmax(1) == converted(images).argmax(1)).float().mean())
+
+
+def measure(setting: str, method: str, config: QATConfig) -> dict[str, Any]:
+    """One record: test accuracy of the fake-quant and converted models, training curve, time."""
+    model, losses, seconds = train(setting, method, config, progress=False)
+    return {"setting": setting, "method": method, "accuracy": accuracy(model, digits("test")),
+            "agreement": converted_agreement(model), "train_s": round(seconds, 2),
+            "steps": len(losses), "losses": [round(v, 5) for v in losses]}
+
+
+def run_sweep(settings: Iterable[str] = SETTINGS, methods: Iterable[str] = METHODS,
+              config: QATConfig | None = None, *, use_cache: bool = True,
+              progress: bool | None = None) -> pd.DataFrame:
+    """One row per (setting, method): ``setting, w_bits, a_bits, method, accuracy`` (test top-1
+    of the fake-quant model), ``agreement`` (converted vs fake-quant predictions), ``train_s``,
+    ``steps``, ``losses`` (list per step), ``cached``; plus a ``float32`` row (accuracy of the
+    float model). Measured points are read from the cache unless ``use_cache=False``."""
+    config = config or QATConfig()
+    points = [(s, m) for s in settings for m in methods]
+    for s, m in points:
+        parse_setting(s)
+        if m not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {m!r}")
+    rows = []
+    for setting, method in progress_bar(points, total=len(points), desc="ch06 sweep",
+                                        progress=progress):
+        key = {"setting": setting, "method": method, "config": dataclasses.asdict(config),
+               "versions": versions()}
+        path = json_cache_path(f"sweeps/{NAMESPACE}", key)
+        record = read_json(path) if use_cache else None
+        cached = record is not None
+        if record is None:
+            record = {**key, "result": measure(setting, method, config)}
+            write_json_atomic(path, record)
+        rows.append({**record["result"], "cached": cached})
+    table = pd.DataFrame(rows)
+    bits = table["setting"].map(parse_setting)
+    table.insert(1, "w_bits", [b[0] for b in bits])
+    table.insert(2, "a_bits", [b[1] for b in bits])
+    return table
+
+
+def float_accuracy() -> float:
+    """Test top-1 accuracy of the float32 TinyViT."""
+    return accuracy(load(MODEL), digits("test"))
+
+
+def ptq_loss_points(table: pd.DataFrame, reference: float) -> pd.Series:
+    """Accuracy points lost by PTQ per setting (``100 * (reference - accuracy)``)."""
+    ptq = table[table["method"] == "ptq"].set_index("setting")["accuracy"]
+    return (100 * (reference - ptq)).rename("ptq_loss_points")
+
+
+def summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy per setting (rows) and method (columns), in percent."""
+    pivot = table.pivot(index="setting", columns="method", values="accuracy") * 100
+    order = [s for s in SETTINGS if s in pivot.index] + [s for s in pivot.index
+                                                         if s not in SETTINGS]
+    return pivot.reindex(order)[[m for m in METHODS if m in pivot.columns]].round(1)
