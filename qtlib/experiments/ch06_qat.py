@@ -55,6 +55,17 @@ class QATConfig:
     batch_size: int = 64
     seed: int = 0
     keep_float: tuple[str, ...] = KEEP_FLOAT
+    #: LSQ's scales train at this fraction of ``lr`` (Adam's steps do not shrink with LSQ's
+    #: gradient scale g, and a scale is about a hundred times smaller than its weights).
+    lsq_scale_lr: float = 0.01
+
+
+def _key_config(config: QATConfig, method: str) -> dict[str, Any]:
+    """The config fields a point depends on (``lsq_scale_lr`` only for LSQ)."""
+    fields = dataclasses.asdict(config)
+    if method != "lsq":
+        fields.pop("lsq_scale_lr")
+    return fields
 
 
 def parse_setting(setting: str) -> tuple[int, int]:
@@ -119,8 +130,9 @@ def train(setting: str, method: str, config: QATConfig | None = None,
     batches = train_batches(config.epochs, config.batch_size, config.seed)
     with _threads(TRAIN_THREADS):
         start = time.perf_counter()
+        multipliers = {"weight_scale": config.lsq_scale_lr} if method == "lsq" else None
         losses = finetune(model, batches, F.cross_entropy, lr=config.lr, seed=config.seed,
-                          schedule="cosine", progress=progress)
+                          schedule="cosine", lr_multipliers=multipliers, progress=progress)
         seconds = time.perf_counter() - start
     return model, losses, seconds
 
@@ -158,7 +170,7 @@ def run_sweep(settings: Iterable[str] = SETTINGS, methods: Iterable[str] = METHO
     rows = []
     for setting, method in progress_bar(points, total=len(points), desc="ch06 sweep",
                                         progress=progress):
-        key = {"setting": setting, "method": method, "config": dataclasses.asdict(config),
+        key = {"setting": setting, "method": method, "config": _key_config(config, method),
                "versions": versions()}
         path = json_cache_path(f"sweeps/{NAMESPACE}", key)
         record = read_json(path) if use_cache else None
