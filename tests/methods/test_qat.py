@@ -111,3 +111,19 @@ def test_low_bit_qat_converts_to_integer_modules_with_the_trained_codes(vit, sca
     with torch.no_grad():
         agree = (prepared(test_x).argmax(1) == converted(test_x).argmax(1)).float().mean()
     assert agree >= 0.99
+
+
+def test_finetune_cosine_schedule_and_lr_multipliers(vit):
+    # a multiplier of 0 freezes the matching parameters; the others still train
+    prepared, _ = prepare_qat(vit, num_bits=4, act_bits=8, scales="lsq",
+                              include=("blocks.0.mlp.fc1",))
+    layer = prepared.blocks[0].mlp.fc1
+    scale0, weight0 = layer.weight_scale.detach().clone(), layer.weight.detach().clone()
+    x, y = data.digits("train").tensors
+    batches = [(x[i:i + 32], y[i:i + 32]) for i in range(0, 96, 32)]
+    finetune(prepared, batches, F.cross_entropy, lr=1e-3, schedule="cosine",
+             lr_multipliers={"weight_scale": 0.0}, progress=False)
+    assert torch.equal(layer.weight_scale.detach(), scale0)
+    assert not torch.equal(layer.weight.detach(), weight0)
+    with pytest.raises(ValueError, match="schedule"):
+        finetune(prepared, batches, F.cross_entropy, schedule="linear")
