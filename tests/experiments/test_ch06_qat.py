@@ -17,7 +17,8 @@ def test_train_batches_are_seeded_and_shifted():
     a = ch06_qat.train_batches(1, batch_size=100, seed=3)
     b = ch06_qat.train_batches(1, batch_size=100, seed=3)
     assert len(a) == 15 and a[0][0].shape == (100, 1, 8, 8)
-    assert all(torch.equal(x1, x2) and torch.equal(y1, y2) for (x1, y1), (x2, y2) in zip(a, b, strict=True))
+    assert all(torch.equal(x1, x2) and torch.equal(y1, y2)
+               for (x1, y1), (x2, y2) in zip(a, b, strict=True))
     assert not torch.equal(a[0][0], ch06_qat.train_batches(1, 100, seed=4)[0][0])
 
 
