@@ -18,10 +18,14 @@ METHOD_NAMES = {"ptq": "post-training (no training)", "qat": "QAT, min-max scale
                 "lsq": "QAT, learned scales (LSQ)"}
 
 
-def qat_view(table: pd.DataFrame, setting: str, method: str, float_accuracy: float
-             ) -> dict[str, Any]:
+def qat_view(table: pd.DataFrame, setting: str, method: str, float_accuracy: float,
+             figures: dict[str, tuple[bytes, str]] | None = None) -> dict[str, Any]:
     """``{"text": str, "png": bytes, "description": str}`` for ``setting`` (e.g. ``"W3A4"``)
-    and ``method`` (``"ptq"``, ``"qat"`` or ``"lsq"``) from the sweep ``table``."""
+    and ``method`` (``"ptq"``, ``"qat"`` or ``"lsq"``) from the sweep ``table``.
+
+    The figure depends on the setting only; ``figures`` (setting -> (png, description)) keeps
+    the ones drawn so far, so a later call for that setting only formats text (milliseconds).
+    """
     rows = table[table["setting"] == setting]
     if rows.empty:
         raise ValueError(f"setting {setting!r} is not in the sweep; choose one of "
@@ -38,11 +42,16 @@ def qat_view(table: pd.DataFrame, setting: str, method: str, float_accuracy: flo
     if row["steps"]:
         text += f"; {int(row['steps'])} training steps in {row['train_s']:.0f} s"
     text += f"; integer model agrees on {100 * row['agreement']:.1f}% of test images"
-    plot = qat_curves(setting, {m: r["accuracy"] for m, r in by_method.items()},
-                      {m: list(r["losses"]) for m, r in by_method.items() if r["steps"]},
-                      float_accuracy)
-    png = figure_png(plot.figure)
-    return {"text": text, "png": png, "description": plot.description}
+    if figures is None or setting not in figures:
+        plot = qat_curves(setting, {m: r["accuracy"] for m, r in by_method.items()},
+                          {m: list(r["losses"]) for m, r in by_method.items() if r["steps"]},
+                          float_accuracy)
+        drawn = (figure_png(plot.figure), plot.description)
+        if figures is None:
+            figures = {}
+        figures[setting] = drawn
+    png, description = figures[setting]
+    return {"text": text, "png": png, "description": description}
 
 
 def qat_widget(table: pd.DataFrame, float_accuracy: float, setting: str | None = None,
@@ -64,8 +73,12 @@ def qat_widget(table: pd.DataFrame, float_accuracy: float, setting: str | None =
     image = widgets.Image(format="png")
     description = widgets.HTML()
 
+    figures: dict[str, tuple[bytes, str]] = {}
+    for name in settings:  # drawn once here, so every control change is a lookup
+        qat_view(table, name, methods[0], float_accuracy, figures)
+
     def show(_: Any = None) -> None:
-        view = qat_view(table, setting_box.value, method_box.value, float_accuracy)
+        view = qat_view(table, setting_box.value, method_box.value, float_accuracy, figures)
         result.value = f"<pre>{view['text']}</pre>"
         image.value = view["png"]
         description.value = f"<small>{view['description']}</small>"

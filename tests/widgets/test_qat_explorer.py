@@ -47,3 +47,11 @@ def test_widget_builds_and_follows_its_dropdowns():
     assert "learned scales" in result.value
     setting_box.value = "W8A8"
     assert result.value.startswith("<pre>W8A8")
+
+
+def test_figures_are_drawn_once_per_setting():
+    table, figures = fake_sweep(), {}
+    first = qat_view(table, "W3A4", "ptq", 0.975, figures)
+    assert set(figures) == {"W3A4"}
+    again = qat_view(table, "W3A4", "lsq", 0.975, figures)
+    assert again["png"] is first["png"] and again["text"] != first["text"]
