@@ -17,11 +17,13 @@ of one pixel), AdamW with a cosine learning rate; no early stopping on test data
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -58,13 +60,20 @@ class QATConfig:
     #: LSQ's scales train at this fraction of ``lr`` (Adam's steps do not shrink with LSQ's
     #: gradient scale g, and a scale is about a hundred times smaller than its weights).
     lsq_scale_lr: float = 0.01
+    #: Weight of the float model's predictions in the training target (distillation): the
+    #: target is ``distill * softmax(float logits) + (1 - distill) * one-hot(label)``; 1.0:
+    #: cross-entropy to the float model's probabilities, i.e. KL to the float logits + a constant.
+    distill: float = 1.0
 
 
 def _key_config(config: QATConfig, method: str) -> dict[str, Any]:
-    """The config fields a point depends on (``lsq_scale_lr`` only for LSQ)."""
+    """The config fields a point depends on (``lsq_scale_lr`` only for LSQ, ``distill`` only
+    when a trained point uses it)."""
     fields = dataclasses.asdict(config)
     if method != "lsq":
         fields.pop("lsq_scale_lr")
+    if not config.distill or method == "ptq":
+        fields.pop("distill")
     return fields
 
 
@@ -105,6 +114,23 @@ def train_batches(epochs: int, batch_size: int = 64, seed: int = 0
     return out
 
 
+def soft_targets(batches: list[tuple[torch.Tensor, torch.Tensor]], teacher: nn.Module,
+                 weight: float) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Distillation targets: each ``(images, labels [B])`` becomes ``(images, probs [B, C])`` with
+    ``probs = weight * softmax(teacher(images)) + (1 - weight) * one_hot(labels)`` (float32, rows
+    sum to 1; ``F.cross_entropy`` takes such probabilities as targets)."""
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"weight must be in [0, 1], got {weight!r}")
+    teacher.eval()
+    out = []
+    with torch.no_grad():
+        for images, labels in batches:
+            probs = teacher(images).softmax(-1)
+            hard = F.one_hot(labels, probs.shape[-1]).float()
+            out.append((images, weight * probs + (1.0 - weight) * hard))
+    return out
+
+
 def prepare(setting: str, method: str, model: nn.Module | None = None,
             config: QATConfig | None = None) -> nn.Module:
     """The fake-quant TinyViT of ``setting`` (``"lsq"``: learned scales), untrained."""
@@ -119,15 +145,39 @@ def prepare(setting: str, method: str, model: nn.Module | None = None,
     return prepared
 
 
+class _FirstSteps:
+    """The first batches of a run, reporting the full run's length ``total`` so that
+    :func:`qtlib.methods.finetune`'s cosine schedule is the full run's."""
+
+    def __init__(self, batches: list[Any], total: int) -> None:
+        self.batches, self.total = batches, total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.batches)
+
+
 def train(setting: str, method: str, config: QATConfig | None = None,
-          progress: bool | None = None) -> tuple[nn.Module, list[float], float]:
+          progress: bool | None = None, steps: int | None = None
+          ) -> tuple[nn.Module, list[float], float]:
     """``(fake-quant model in eval mode, loss per step, seconds)`` for one point of the sweep
-    (``"ptq"``: no training, no losses)."""
+    (``"ptq"``: no training, no losses). ``steps``: stop after the first ``steps`` steps of
+    the same run (same data, same learning rates), e.g. to re-measure the start of a recorded
+    curve."""
     config = config or QATConfig()
     model = prepare(setting, method, config=config)
     if method == "ptq":
         return model.eval(), [], 0.0
-    batches = train_batches(config.epochs, config.batch_size, config.seed)
+    batches: Any = train_batches(config.epochs, config.batch_size, config.seed)
+    total = len(batches)
+    if steps is not None:
+        batches = batches[:steps]
+    if config.distill:
+        batches = soft_targets(batches, load(MODEL), config.distill)
+    if len(batches) < total:
+        batches = _FirstSteps(batches, total)
     with _threads(TRAIN_THREADS):
         start = time.perf_counter()
         multipliers = {"weight_scale": config.lsq_scale_lr} if method == "lsq" else None
@@ -203,3 +253,76 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     order = [s for s in SETTINGS if s in pivot.index] + [s for s in pivot.index
                                                          if s not in SETTINGS]
     return pivot.reindex(order)[[m for m in METHODS if m in pivot.columns]].round(1)
+
+
+# --- the record shipped with the package -------------------------------------------------------
+
+#: The recorded sweep (written by :func:`record`, read by :func:`load_record`).
+RECORD = Path(__file__).with_name("recorded") / "ch06_qat.json"
+
+
+def record(config: QATConfig | None = None, path: Path | str = RECORD,
+           progress: bool | None = None) -> dict[str, Any]:
+    """Run (or read from the cache) the whole sweep and write it as the chapter's record: the
+    config, seeds, thread count, torch / qtlib versions, the float32 accuracy and one entry per
+    (setting, method) with its accuracy, agreement, training seconds and loss curve.
+    ``python -m qtlib.experiments.ch06_qat record`` calls it."""
+    config = config or QATConfig()
+    table = run_sweep(SETTINGS, METHODS, config, progress=progress)
+    data = {"experiment": "ch06_qat", "model": MODEL, "config": dataclasses.asdict(config),
+            "train_threads": TRAIN_THREADS, "versions": versions(),
+            "float_accuracy": float_accuracy(),
+            "points": table.drop(columns=["cached", "w_bits", "a_bits"]).to_dict("records")}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    return data
+
+
+def load_record(path: Path | str = RECORD) -> dict[str, Any]:
+    """The recorded sweep as a dict (see :func:`record`); ``"config"`` as a :class:`QATConfig`."""
+    data = json.loads(Path(path).read_text())
+    config = {**data["config"], "keep_float": tuple(data["config"]["keep_float"])}
+    return {**data, "config": QATConfig(**config)}
+
+
+def recorded_table(data: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The record's points as :func:`run_sweep`'s table (``cached`` is True: nothing ran)."""
+    data = load_record() if data is None else data
+    table = pd.DataFrame(data["points"]).assign(cached=True)
+    bits = table["setting"].map(parse_setting)
+    table.insert(1, "w_bits", [b[0] for b in bits])
+    table.insert(2, "a_bits", [b[1] for b in bits])
+    return table
+
+
+def recheck(data: dict[str, Any], setting: str, method: str, steps: int | None = None
+            ) -> dict[str, Any]:
+    """Re-measure one recorded point live. ``"ptq"``: the fake-quant model's accuracy and the
+    converted model's agreement (about a second); a trained method: the first ``steps`` losses of
+    its curve (same data, seeds and learning rates). Returns ``{"recorded": ..., "live": ...,
+    "max_abs_diff": float}`` (accuracy as a fraction, losses per step)."""
+    point = next((p for p in data["points"] if p["setting"] == setting
+                  and p["method"] == method), None)
+    if point is None:
+        raise ValueError(f"the record has no point ({setting!r}, {method!r})")
+    if method == "ptq":
+        model, _, _ = train(setting, "ptq", data["config"])
+        live = [accuracy(model, digits("test")), converted_agreement(model)]
+        recorded = [point["accuracy"], point["agreement"]]
+    else:
+        n_steps = steps or 5
+        _, live, _ = train(setting, method, data["config"], progress=False,
+                           steps=n_steps)
+        recorded = point["losses"][:n_steps]
+    diff = max(abs(a - b) for a, b in zip(live, recorded, strict=True))
+    return {"recorded": recorded, "live": live, "max_abs_diff": diff}
+
+
+if __name__ == "__main__":  # python -m qtlib.experiments.ch06_qat record
+    import sys
+
+    if sys.argv[1:] != ["record"]:
+        raise SystemExit("usage: python -m qtlib.experiments.ch06_qat record")
+    written = record(progress=True)
+    print(summary(recorded_table(written)))
