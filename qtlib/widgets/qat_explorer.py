@@ -1,9 +1,9 @@
 """ch06's explorer: bits and method (PTQ, QAT, LSQ) -> TinyViT accuracy, with training curves.
 
-The callback :func:`qat_view` is a plain function of a sweep table (from
-``qtlib.experiments.ch06_qat.run_sweep``, read from its cache) and the chosen setting and
-method: it returns the text and the figure (as PNG bytes) the widget shows, without touching a
-model, so it answers in milliseconds. :func:`qat_widget` wires it to two dropdowns.
+The callback :func:`qat_view` is a plain function of a sweep table (the shipped record,
+``qtlib.experiments.ch06_qat.recorded_table()``, or ``run_sweep``'s table) and the chosen
+setting and method: it returns the text and the figure (as PNG bytes) the widget shows, without
+touching a model, so it answers in milliseconds. :func:`qat_widget` wires it to two dropdowns.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """ch06's QAT explorer works in a real JupyterLab in headless Chromium.
 
-The notebook here builds the explorer from a small synthetic sweep table (the chapter's notebook
-trains and caches the real one); the widget and callback code are the chapter's.
+The notebook here builds the explorer from the sweep recorded in the package, as the chapter does;
+the widget and callback code are the chapter's.
 """
 
 import pytest
@@ -14,24 +14,19 @@ from browser_lab import (
     stderr_outputs,
 )
 
+from qtlib.experiments import ch06_qat
+
 EXPLORER = ".qt-qat-explorer"
 RESULT = f"{EXPLORER} .qt-qat-result"
 PLOT = f"{EXPLORER} img"
 CHANGED = "([sel, old]) => document.querySelector(sel) && document.querySelector(sel).{} !== old"
 
 SETUP = '''
-import pandas as pd
+from qtlib.experiments import ch06_qat
 from qtlib.widgets.qat_explorer import qat_widget
 
-rows = []
-for i, setting in enumerate(("W8A8", "W3A4")):
-    for method, acc in (("ptq", 0.97 - 0.08 * i), ("qat", 0.97 - 0.02 * i),
-                        ("lsq", 0.965 - 0.015 * i)):
-        steps = 0 if method == "ptq" else 40
-        rows.append({"setting": setting, "method": method, "accuracy": acc, "agreement": 0.997,
-                     "train_s": 12.0 if steps else 0.0, "steps": steps,
-                     "losses": [1.0 / (k + 1) for k in range(steps)]})
-qat_widget(pd.DataFrame(rows), 0.975, setting="W3A4")
+record = ch06_qat.load_record()
+qat_widget(ch06_qat.recorded_table(record), record["float_accuracy"], setting="W3A4")
 '''
 
 
@@ -55,7 +50,9 @@ def test_qat_explorer_follows_its_controls(page, tmp_path):
         w8 = page.locator(RESULT).inner_text()
         path = screenshot(page, "ch06_qat_explorer")
         assert stderr_outputs(page) == []
-    assert first.startswith("W3A4, QAT, min-max scales: test accuracy 95.0%")
-    assert ptq.startswith("W3A4, post-training") and "89.0%" in ptq
-    assert w8.startswith("W8A8, post-training") and "97.0%" in w8
+    acc = ch06_qat.recorded_table().set_index(["setting", "method"])["accuracy"]
+    assert first.startswith(f"W3A4, QAT, min-max scales: test accuracy "
+                            f"{100 * acc['W3A4', 'qat']:.1f}%")
+    assert ptq.startswith("W3A4, post-training") and f"{100 * acc['W3A4', 'ptq']:.1f}%" in ptq
+    assert w8.startswith("W8A8, post-training") and f"{100 * acc['W8A8', 'ptq']:.1f}%" in w8
     assert path.stat().st_size > 10_000
