@@ -79,6 +79,31 @@ class DynamicInt8Linear(nn.Module):
         load_int8_linear_weights(new, module)
         return new
 
+    @classmethod
+    def from_codes(cls, codes: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor | None, *,
+                   num_bits: int = 8, act_spec: QuantSpec | None = None) -> DynamicInt8Linear:
+        """A module from integer weight codes ``[out, in]`` (int8 storage, values within
+        ``num_bits`` signed) and per-channel scales ``[out]`` (ch06: converting a trained
+        fake-quant layer keeps its codes and scales, it does not re-round the weight)."""
+        spec = QuantSpec(num_bits=num_bits, granularity="per_channel", axis=0)
+        if codes.dtype != torch.int8 or codes.dim() != 2:
+            raise TypeError(f"codes must be int8 [out, in], got {codes.dtype} "
+                            f"{tuple(codes.shape)}")
+        if codes.numel() and (int(codes.min()) < spec.qmin or int(codes.max()) > spec.qmax):
+            raise ValueError(f"codes must lie in [{spec.qmin}, {spec.qmax}] for "
+                             f"num_bits={num_bits}")
+        out_features, in_features = codes.shape
+        if scale.shape != (out_features,):
+            raise ValueError(f"scale must be [{out_features}], got {tuple(scale.shape)}")
+        new = cls(in_features, out_features, bias is not None, act_spec)
+        new.weight_spec = spec
+        with torch.no_grad():
+            new.weight_int8.copy_(codes)
+            new.weight_scale.copy_(scale.detach().float())
+            if bias is not None:
+                new.bias.copy_(bias.detach().float())
+        return new
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_features)
         x2 = x.detach().reshape(-1, self.in_features).float()  # inference only: no gradient

@@ -7,7 +7,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from qtlib.nn._common import check_input, check_linear
-from qtlib.quant import QuantSpec, choose_qparams, fake_quantize
+from qtlib.quant import QuantSpec, choose_qparams, fake_quantize, quantize
 
 
 class FakeQuantLinear(nn.Linear):
@@ -36,6 +36,19 @@ class FakeQuantLinear(nn.Linear):
             if module.bias is not None:
                 new.bias.copy_(module.bias)
         return new
+
+    def weight_codes(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(int8 codes ``[out, in]``, float32 scales ``[out]``) the forward pass rounds the weight
+        to, for a symmetric per-output-channel ``weight_spec`` (ch06: conversion to integers)."""
+        spec = self.weight_spec
+        if not (spec.granularity == "per_channel" and spec.axis in (0, -2) and spec.symmetric
+                and spec.signed):
+            raise ValueError(f"weight_codes needs a symmetric signed per_channel(axis=0) spec, "
+                             f"got {spec.short()}")
+        with torch.no_grad():
+            s, z = choose_qparams(self.weight.detach().float(), spec)
+            codes = quantize(self.weight.detach().float(), s, z, spec)
+        return codes.to(torch.int8), s.float()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_features)

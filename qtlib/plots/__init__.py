@@ -14,6 +14,7 @@ show one in a notebook with ``display(plot.figure)``, or in an explorer as PNG b
 - ``share_curves(frame)``: how those shares move as one dimension grows (ch01)
 - ``channel_outliers(x)``: max |activation| per channel, outliers named (ch05)
 - ``quantization_grid(x, x_hat, levels)``: values with the integer grid, and the error (ch02)
+- ``qat_curves(setting, accuracies, losses, float_accuracy)``: QAT/LSQ training (ch06)
 """
 
 from qtlib.plots._common import OKABE_ITO, Plot, figure_png, register_notebook_display
@@ -23,10 +24,11 @@ from qtlib.plots.errors import error_histogram
 from qtlib.plots.grid import quantization_grid
 from qtlib.plots.latency import latency_distributions
 from qtlib.plots.memory import memory_bars
+from qtlib.plots.qat import qat_curves
 from qtlib.plots.tradeoff import tradeoff_scatter
 
 register_notebook_display()
 
 __all__ = ["OKABE_ITO", "Plot", "anatomy_bars", "channel_outliers", "error_histogram", "figure_png",
            "latency_distributions",
-           "memory_bars", "quantization_grid", "share_curves", "tradeoff_scatter"]
+           "memory_bars", "qat_curves", "quantization_grid", "share_curves", "tradeoff_scatter"]

@@ -16,6 +16,7 @@ from qtlib.quant.affine import (
 )
 from qtlib.quant.checks import qparams_shape
 from qtlib.quant.kmeans import kmeans_1d
+from qtlib.quant.lsq import lsq_fake_quantize, lsq_grad_scale, lsq_init_scale
 from qtlib.quant.observers import (
     OBSERVERS,
     HistogramObserver,
@@ -39,7 +40,8 @@ from qtlib.quant.spec import GRANULARITIES, QuantSpec
 __all__ = [
     "EPS", "GRANULARITIES", "OBSERVERS", "HistogramObserver", "MSEObserver", "MinMaxObserver",
     "MovingAverageMinMaxObserver", "Observer", "PercentileObserver", "QuantSpec",
-    "choose_qparams", "dequantize", "fake_quantize", "kmeans_1d", "make_observer", "min_max",
+    "choose_qparams", "dequantize", "fake_quantize", "kmeans_1d", "lsq_fake_quantize",
+    "lsq_grad_scale", "lsq_init_scale", "make_observer", "min_max",
     "pack_bits", "pack_int2", "pack_int4", "qparams_from_min_max", "qparams_shape", "quantize",
     "unpack_bits", "unpack_int2", "unpack_int4",
 ]

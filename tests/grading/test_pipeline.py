@@ -267,11 +267,18 @@ def test_test_cells_pass_in_a_learners_kernel_too(chapter):
     import warnings
 
     from qtlib.grading.exercises import PRELUDE, read_exercises
+    from qtlib.grading.probes import runner
 
     for ex in read_exercises(SOLUTIONS / chapter / f"{chapter}.ipynb"):
         namespace: dict = {"__name__": "__main__"}
+
+        def probe_here(source: str, args: dict, namespace: dict = namespace):
+            scope: dict = {"__name__": "__probe__"}  # probes see the answer's namespace
+            exec(compile(source, "<probe>", "exec"), scope)
+            return scope["probe"](namespace, **args)
+
         stderr = io.StringIO()
-        with contextlib.redirect_stderr(stderr), warnings.catch_warnings():
+        with contextlib.redirect_stderr(stderr), warnings.catch_warnings(), runner(probe_here):
             warnings.simplefilter("error")
             exec(PRELUDE + ex.answer_source, namespace)
             for test in ex.tests:

@@ -81,7 +81,49 @@ def test_finetune_trains_through_the_straight_through_estimator(vit):
 def test_bad_qat_settings_name_the_argument(vit):
     with pytest.raises(ValueError, match="activations"):
         prepare_qat(vit, activations="per_tensor_dynamic")
-    with pytest.raises(ValueError, match="num_bits=8"):
-        prepare_qat(vit, num_bits=4)
+    with pytest.raises(ValueError, match="group_size=None"):
+        prepare_qat(vit, num_bits=4, group_size=16)
+    with pytest.raises(ValueError, match="scales"):
+        prepare_qat(vit, scales="learned")
     plain, report = convert_qat(vit)
     assert not report.converted, "a model without fake-quant layers has nothing to convert"
+
+
+@pytest.mark.parametrize("scales", ["minmax", "lsq"])
+def test_low_bit_qat_converts_to_integer_modules_with_the_trained_codes(vit, scales):
+    # W4A4 (per-token 4-bit activations): the converted model stores the fake-quant model's own
+    # codes and scales in DynamicInt8Linear, so its predictions agree with the fake-quant model's.
+    torch.manual_seed(0)
+    prepared, report = prepare_qat(vit, num_bits=4, act_bits=4, scales=scales)
+    assert len(report.converted) == 10
+    x, y = data.digits("train").tensors
+    finetune(prepared, [(x[i:i + 64], y[i:i + 64]) for i in range(0, 256, 64)],
+             F.cross_entropy, lr=1e-3, progress=False)
+    converted, creport = convert_qat(prepared)
+    assert len(creport.converted) == 10 and not creport.skipped
+    fq_layer = prepared.blocks[0].mlp.fc1
+    int_layer = converted.blocks[0].mlp.fc1
+    assert isinstance(int_layer, DynamicInt8Linear)
+    codes, scale = fq_layer.weight_codes()
+    assert torch.equal(int_layer.weight_int8, codes) and torch.equal(int_layer.weight_scale, scale)
+    assert int(codes.abs().max()) <= 8
+    test_x = data.digits("test").tensors[0]
+    with torch.no_grad():
+        agree = (prepared(test_x).argmax(1) == converted(test_x).argmax(1)).float().mean()
+    assert agree >= 0.99
+
+
+def test_finetune_cosine_schedule_and_lr_multipliers(vit):
+    # a multiplier of 0 freezes the matching parameters; the others still train
+    prepared, _ = prepare_qat(vit, num_bits=4, act_bits=8, scales="lsq",
+                              include=("blocks.0.mlp.fc1",))
+    layer = prepared.blocks[0].mlp.fc1
+    scale0, weight0 = layer.weight_scale.detach().clone(), layer.weight.detach().clone()
+    x, y = data.digits("train").tensors
+    batches = [(x[i:i + 32], y[i:i + 32]) for i in range(0, 96, 32)]
+    finetune(prepared, batches, F.cross_entropy, lr=1e-3, schedule="cosine",
+             lr_multipliers={"weight_scale": 0.0}, progress=False)
+    assert torch.equal(layer.weight_scale.detach(), scale0)
+    assert not torch.equal(layer.weight.detach(), weight0)
+    with pytest.raises(ValueError, match="schedule"):
+        finetune(prepared, batches, F.cross_entropy, schedule="linear")
