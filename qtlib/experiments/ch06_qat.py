@@ -36,7 +36,7 @@ from qtlib.eval.quality import accuracy
 from qtlib.experiments.sweep import versions
 from qtlib.methods import convert_qat, finetune, prepare_qat
 from qtlib.models import load
-from qtlib.utils.cache import json_cache_path, read_json, write_json_atomic
+from qtlib.utils.cache import RECORDED_DIR, json_cache_path, read_json, write_json_atomic
 from qtlib.utils.progress import progress_bar
 
 NAMESPACE = "ch06"
@@ -258,7 +258,7 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
 # --- the record shipped with the package -------------------------------------------------------
 
 #: The recorded sweep (written by :func:`record`, read by :func:`load_record`).
-RECORD = Path(__file__).with_name("recorded") / "ch06_qat.json"
+RECORD = RECORDED_DIR / "ch06_qat.json"
 
 
 def record(config: QATConfig | None = None, path: Path | str = RECORD,
