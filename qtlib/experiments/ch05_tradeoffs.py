@@ -188,19 +188,27 @@ def run_sweep(points: Iterable[SweepPoint] | None = None, config: SweepConfig | 
     Cold, this loads both models and measures each point (a few seconds each on 2 cores); warm,
     it reads the cached records. Returns :func:`qtlib.eval.results_table` of the records (columns
     ``label``, ``method``, ``setting``, ``keep_float``, the figures of the module docstring) plus
-    ``cached`` and ``measure_s``.
+    ``cached``, ``recorded`` and ``measure_s``.
     """
-    config = config or SweepConfig()
+    return _sweep_table(points, ChapterBench, config or SweepConfig(), NAMESPACE,
+                        use_cache=use_cache, progress=progress)
+
+
+def _sweep_table(points: Iterable[SweepPoint] | None, bench_class: type, config: Any,
+                 namespace: str, *, use_cache: bool, progress: bool | None) -> pd.DataFrame:
+    """``points`` (default :func:`default_points`) through :func:`run_cached`, measured by one
+    ``bench_class(config)`` built at the first point the cache misses (so a warm run loads no
+    model); the records as a table plus ``cached``, ``recorded`` and ``measure_s``."""
     points = [check_point(p) for p in (points if points is not None else default_points())]
-    bench: ChapterBench | None = None
+    bench = None
 
     def measure(point: SweepPoint) -> dict[str, Any]:
         nonlocal bench
         if bench is None:
-            bench = ChapterBench(config)
+            bench = bench_class(config)
         return bench.measure(point)
 
-    results = run_cached(points, measure, config=config, namespace=NAMESPACE,
+    results = run_cached(points, measure, config=config, namespace=namespace,
                          use_cache=use_cache, progress=progress)
     table = results_table(results)
     table["cached"] = [r.env["cached"] for r in results]
@@ -280,16 +288,5 @@ def run_quality_sweep(points: Iterable[SweepPoint] | None = None,
     TinyViT accuracy with its Wilson interval (``vit_accuracy_low`` / ``_high``), top-1 agreement
     and KL divergence of its logits to float32, and TinyGPT perplexity (and its ratio to
     float32). Cached under namespace ``ch05_quality``; columns as :func:`run_sweep`."""
-    config = config or QualityConfig()
-    points = [check_point(p) for p in (points if points is not None else default_points())]
-    bench: QualityBench | None = None
-
-    def measure(point: SweepPoint) -> dict[str, Any]:
-        nonlocal bench
-        if bench is None:
-            bench = QualityBench(config)
-        return bench.measure(point)
-
-    results = run_cached(points, measure, config=config, namespace=QUALITY_NAMESPACE,
-                         use_cache=use_cache, progress=progress)
-    return results_table(results)
+    return _sweep_table(points, QualityBench, config or QualityConfig(), QUALITY_NAMESPACE,
+                        use_cache=use_cache, progress=progress)
