@@ -240,6 +240,10 @@ def weight_only_linear_from_codes(linear: nn.Linear, codes: torch.Tensor, scale:
     return new
 
 
+class _Stop(Exception):
+    """Raised by the Hessian hook to end a calibration forward pass early."""
+
+
 def quantize_gptq(model: nn.Module, calibration_batches: Iterable[Any], *, num_bits: int = 4,
                   group_size: int | None = 128, damp: float = 0.01, block_size: int = 128,
                   act_order: bool = False, include: Patterns = None, exclude: Patterns = None
@@ -265,11 +269,19 @@ def quantize_gptq(model: nn.Module, calibration_batches: Iterable[Any], *, num_b
         if group_size is not None and mod.in_features % group_size:
             raise Skip(f"group_size={group_size} does not divide in_features={mod.in_features}")
         acc = HessianAccumulator(mod.in_features)
-        hook = mod.register_forward_pre_hook(lambda _m, args: acc.update(args[0]))
+
+        def take(_m: nn.Module, args: tuple) -> None:
+            acc.update(args[0])
+            raise _Stop  # the rest of the forward pass is not needed for this layer
+
+        hook = mod.register_forward_pre_hook(take)
         try:
             with torch.no_grad():
                 for batch in batches:
-                    call_with(work, batch)
+                    try:
+                        call_with(work, batch)
+                    except _Stop:
+                        pass
         finally:
             hook.remove()
         if acc.rows == 0:
