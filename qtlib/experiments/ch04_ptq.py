@@ -9,23 +9,42 @@
 * :func:`calibration_study`: static int8 on TinyGPT by number of calibration windows, observer,
   and a bad calibration set (windows of one repeated byte, or random bytes).
 
-Every point goes through :func:`qtlib.experiments.sweep.run_cached`, so a second run of the
-notebook (and the explorer) reads the records from ``cache_dir()/sweeps/``.
+* :func:`tinyvit_reference`: the same static int8 job through torch.ao (eager, x86 engine, one
+  ``QuantWrapper`` per linear), torchao's ``quantize_`` configs and PT2E
+  (``X86InductorQuantizer``, eager and, when ``compile=True``, ``torch.compile``d) on TinyViT.
+
+The TinyGPT sweeps take tens of minutes cold on 2 cores (about a minute per point), so they are
+RECORDED: ``python -m qtlib.experiments.ch04_ptq record`` measures them once (through
+:func:`qtlib.experiments.sweep.run_cached`) and writes :data:`RECORD_PATH`, a small JSON shipped
+in the package with the settings, seeds, versions and numbers. The functions read the record by
+default (``source="recorded"``); ``source="live"`` measures (or reads the sweep cache).
+:func:`measure_point` re-measures one point now, to check the record against.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import argparse
+import datetime
+import json
+import time
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import torch
 from torch import nn
 
 from qtlib.eval import perplexity
-from qtlib.experiments.sweep import SweepPoint, run_cached
+from qtlib.experiments.sweep import SweepPoint, run_cached, versions
 from qtlib.methods import GPTQ, DynamicInt8, Float32, Recipe, StaticInt8, WeightOnly, apply
 from qtlib.nn import WeightOnlyLinear
 from qtlib.quant import bytes_per_weight
+
+#: the recorded measurements (written by :func:`record`, read by the ``source="recorded"`` default)
+RECORD_PATH = Path(__file__).with_name("recorded") / "ch04_ptq.json"
+RECORD_COMMAND = "python -m qtlib.experiments.ch04_ptq record"
 
 BITS = (4, 3)
 GROUP_SIZES: tuple[int | None, ...] = (32, 64, 128, None)
@@ -83,6 +102,45 @@ def weight_storage(model: nn.Module) -> dict[str, float]:
     return {"bytes_per_weight": formula / n, "stored_bytes_per_weight": stored / n}
 
 
+def _is_recorded(source: str, config: Ch04Config) -> bool:
+    if source not in ("recorded", "live"):
+        raise ValueError(f"source must be 'recorded' or 'live', got {source!r}")
+    if source == "recorded" and config != Ch04Config():
+        raise ValueError("the record holds the default Ch04Config only; pass source='live'")
+    return source == "recorded"
+
+
+@cache
+def _read_record_text(path: str) -> str:
+    return Path(path).read_text()
+
+
+def read_record(path: Path | str = RECORD_PATH) -> dict[str, Any]:
+    """The recorded measurements (a fresh dict each call): ``config``, ``versions``,
+    ``recorded_at``, ``command``, ``wall_s`` (seconds each part took in the recording run, most
+    points read from the sweep cache, which holds each point's own ``measure_s``) and one
+    list of table rows per part (``group_size``, ``side_by_side``, ``calibration``,
+    ``tinyvit_reference``). Raises ``FileNotFoundError`` naming :data:`RECORD_COMMAND`."""
+    if not Path(path).exists():
+        raise FileNotFoundError(f"no record at {path}; run `{RECORD_COMMAND}`")
+    return json.loads(_read_record_text(str(path)))
+
+
+def measure_point(recipe: Recipe, config: Ch04Config | None = None) -> dict[str, float]:
+    """Measure one TinyGPT point NOW, no cache (``perplexity``, ``bytes_per_weight``,
+    ``stored_bytes_per_weight``): the live check of a recorded row. About 10-30 s on 2 cores."""
+    return _tinygpt_measure(config or Ch04Config())(SweepPoint(recipe))
+
+
+def recorded_row(table: pd.DataFrame, method: str, bits: int, group_size: int | str
+                 ) -> dict[str, Any]:
+    """The one row of a :func:`group_size_sweep` table for ``method``/``bits``/``group_size``."""
+    sel = table[(table.method == method) & (table.bits == bits) & (table.group_size == group_size)]
+    if len(sel) != 1:
+        raise ValueError(f"expected one row for {method} int{bits} g{group_size}, got {len(sel)}")
+    return sel.iloc[0].to_dict()
+
+
 def _tinygpt_measure(config: Ch04Config, calibration_kind: str = "train",
                      windows: int | None = None):
     from qtlib.data import corpus_bytes
@@ -124,7 +182,8 @@ def _rows(results, extra=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def group_size_sweep(config: Ch04Config | None = None, *, use_cache: bool = True,
+def group_size_sweep(config: Ch04Config | None = None, *, source: str = "recorded",
+                     use_cache: bool = True,
                      progress: bool | None = None) -> pd.DataFrame:
     """TinyGPT perplexity and bytes per weight for RTN / GPTQ x bits x group size.
 
@@ -132,6 +191,8 @@ def group_size_sweep(config: Ch04Config | None = None, *, use_cache: bool = True
     ``"per-channel"``), perplexity, bytes_per_weight, stored_bytes_per_weight.
     """
     config = config or Ch04Config()
+    if _is_recorded(source, config):
+        return pd.DataFrame(read_record()["group_size"])
     results = run_cached(group_size_points(), _tinygpt_measure(config), config=config,
                          namespace="ch04_group_size", use_cache=use_cache, progress=progress)
     return _rows(results)
@@ -150,13 +211,16 @@ SIDE_BY_SIDE: tuple[Recipe, ...] = (
     WeightOnly(num_bits=8, group_size=None), WeightOnly(num_bits=4, group_size=32))
 
 
-def side_by_side(config: Ch04Config | None = None, *, use_cache: bool = True,
+def side_by_side(config: Ch04Config | None = None, *, source: str = "recorded",
+                 use_cache: bool = True,
                  progress: bool | None = None) -> pd.DataFrame:
     """Dynamic, static and weight-only on TinyGPT (perplexity) and MiniLM (fidelity).
 
     Columns: recipe (label), tinygpt_perplexity, minilm_cosine_mean, minilm_cosine_min.
     """
     config = config or Ch04Config()
+    if _is_recorded(source, config):
+        return pd.DataFrame(read_record()["side_by_side"])
     gpt = run_cached([SweepPoint(r) for r in SIDE_BY_SIDE], _tinygpt_measure(config),
                      config=config, namespace="ch04_side_gpt", use_cache=use_cache,
                      progress=progress)
@@ -193,7 +257,8 @@ def _minilm_measure(config: Ch04Config):
     return measure
 
 
-def calibration_study(config: Ch04Config | None = None, *, use_cache: bool = True,
+def calibration_study(config: Ch04Config | None = None, *, source: str = "recorded",
+                      use_cache: bool = True,
                       progress: bool | None = None) -> pd.DataFrame:
     """Static int8 on TinyGPT: perplexity by calibration windows (1, 4, 32), observer (minmax,
     percentile, mse) and calibration data (train text, constant bytes, random bytes).
@@ -201,6 +266,8 @@ def calibration_study(config: Ch04Config | None = None, *, use_cache: bool = Tru
     Columns: data, windows, observer, perplexity.
     """
     config = config or Ch04Config()
+    if _is_recorded(source, config):
+        return pd.DataFrame(read_record()["calibration"])
     rows = []
     cases = [("train", w) for w in (1, 4, 32)] + [("constant", 32), ("random", 32)]
     for kind, windows in cases:
@@ -214,3 +281,140 @@ def calibration_study(config: Ch04Config | None = None, *, use_cache: bool = Tru
             rows.append({"data": kind, "windows": windows, "observer": o,
                          "perplexity": r.metrics["perplexity"]})
     return pd.DataFrame(rows)
+
+
+def _tinyvit_builders(model: nn.Module, calib: list[torch.Tensor], compile: bool,
+                      example: torch.Tensor) -> dict[str, tuple[str, Any]]:
+    from qtlib import reference
+
+    def pt2e_compiled() -> nn.Module:  # compiled for the evaluation batch's shape
+        return reference.pt2e_compile(reference.pt2e_quantize_x86(model, calib), example)
+
+    builders: dict[str, tuple[str, Any]] = {
+        "float32": ("-", lambda: model),
+        "static int8, eager (x86, one QuantWrapper per linear)":
+            ("torch.ao", lambda: reference.torch_ao_quantize_static_per_layer(model, calib)),
+        "Int8DynamicActivationInt8WeightConfig": (
+            "torchao quantize_", lambda: reference.torchao_int8_dynamic(model)),
+        "Int8WeightOnlyConfig": ("torchao quantize_",
+                                 lambda: reference.torchao_int8_weight_only(model)),
+        "Int4WeightOnlyConfig(group_size=32)": (
+            "torchao quantize_", lambda: reference.torchao_int4_weight_only(model, 32)),
+        "X86InductorQuantizer, converted graph in eager": (
+            "PT2E", lambda: reference.pt2e_quantize_x86(model, calib)),
+    }
+    if compile:
+        builders["X86InductorQuantizer + torch.compile"] = ("PT2E", pt2e_compiled)
+    return builders
+
+
+def tinyvit_reference(*, source: str = "recorded", compile: bool = False,
+                      calibration_images: int = 256, repeats: int = 5) -> pd.DataFrame:
+    """Static int8 on TinyViT through torch.ao, torchao and PT2E: one row per variant.
+
+    Columns: api, variant, accuracy (digits test split, 360 images, one batch), prepare_s
+    (seconds to quantize, calibrate and, for the compiled variant, compile), ms_per_batch
+    (median of ``repeats`` calls on the 360 images, NaN when ``repeats=0``; the machine's load
+    shows here) and error (the
+    message of a variant that cannot run here, else ``""``). ``source="live"`` measures now
+    (about 10 s without ``compile``; ``compile=True`` adds the ``torch.compile`` row, about a
+    minute); ``"recorded"`` reads the record (which has the compiled row).
+    Calibration: the first ``calibration_images`` training images, in batches of 64.
+    """
+    if source == "recorded":
+        return pd.DataFrame(read_record()["tinyvit_reference"])
+    if source != "live":
+        raise ValueError(f"source must be 'recorded' or 'live', got {source!r}")
+    import warnings
+
+    from qtlib.data import digits
+    from qtlib.models import load
+
+    torch.manual_seed(0)
+    model = load("tinyvit-digits").eval()
+    train_x = digits("train").tensors[0][:calibration_images]
+    calib = [train_x[i:i + 64] for i in range(0, len(train_x), 64)]
+    images, labels = digits("test").tensors
+    rows = []
+    for variant, (api, build) in _tinyvit_builders(model, calib, compile, images).items():
+        row = {"api": api, "variant": variant, "accuracy": float("nan"), "prepare_s": 0.0,
+               "ms_per_batch": float("nan"), "error": ""}
+        start = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                if "compile" in variant:  # Inductor's own torch.tensor(tensor) UserWarning
+                    warnings.filterwarnings("ignore", "To copy construct from a tensor",
+                                            UserWarning)
+                quantized = build()
+                row["prepare_s"] = time.perf_counter() - start
+                with torch.no_grad():
+                    logits = quantized(images)
+                    times = []
+                    for _ in range(repeats):
+                        t0 = time.perf_counter()
+                        quantized(images)
+                        times.append(time.perf_counter() - t0)
+        except Exception as error:  # a variant that cannot run here is reported, not fatal
+            row["error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:160]}"
+            rows.append(row)
+            continue
+        row["accuracy"] = float((logits.argmax(dim=1) == labels).float().mean())
+        if times:
+            row["ms_per_batch"] = 1e3 * sorted(times)[len(times) // 2]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def record(path: Path | str = RECORD_PATH, *, use_cache: bool = True) -> dict[str, Any]:
+    """Measure every part (through the sweep cache unless ``use_cache=False``) and write the
+    record to ``path``; returns it. Cold, this takes tens of minutes on 2 cores."""
+    config = Ch04Config()
+    parts: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
+    for name, fn in (("group_size", group_size_sweep), ("side_by_side", side_by_side),
+                     ("calibration", calibration_study)):
+        start = time.perf_counter()
+        parts[name] = fn(config, source="live", use_cache=use_cache,
+                         progress=False).to_dict("records")
+        seconds[name] = time.perf_counter() - start
+    start = time.perf_counter()
+    parts["tinyvit_reference"] = tinyvit_reference(source="live", compile=True).to_dict("records")
+    seconds["tinyvit_reference"] = time.perf_counter() - start
+    data = {"about": "chapter 4's recorded measurements (qtlib.experiments.ch04_ptq)",
+            "command": RECORD_COMMAND, "config": asdict(config), "versions": versions(),
+            "threads": torch.get_num_threads(),
+            "recorded_at": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "wall_s": seconds, **parts}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(_no_nan(data), indent=1, allow_nan=False) + "\n")
+    _read_record_text.cache_clear()
+    return data
+
+
+def _no_nan(value: Any) -> Any:
+    """``value`` with every float NaN replaced by ``None`` (strict JSON)."""
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nan(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m qtlib.experiments.ch04_ptq record [--no-cache] [--path P]``."""
+    parser = argparse.ArgumentParser(prog="python -m qtlib.experiments.ch04_ptq")
+    parser.add_argument("command", choices=["record"])
+    parser.add_argument("--no-cache", action="store_true", help="measure every point again")
+    parser.add_argument("--path", default=str(RECORD_PATH))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(2)
+    data = record(args.path, use_cache=not args.no_cache)
+    parts = ", ".join(f"{k} {v:.0f} s" for k, v in data["wall_s"].items())
+    print(f"wrote {args.path}: {parts}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -51,6 +51,7 @@ def gptq_explorer(table: pd.DataFrame) -> Any:
     group = w.Dropdown(options=groups, description="group size")
     method = w.ToggleButtons(options=list(METHODS), description="method")
     out = w.HTML()
+    out.add_class("qt-gptq-grid-result")
 
     def update(_change: object = None) -> None:
         try:
@@ -61,4 +62,6 @@ def gptq_explorer(table: pd.DataFrame) -> Any:
     for control in (bits, group, method):
         control.observe(update, names="value")
     update()
-    return w.VBox([w.HBox([bits, group]), method, out])
+    box = w.VBox([w.HBox([bits, group]), method, out])
+    box.add_class("qt-gptq-grid-explorer")
+    return box

@@ -1,6 +1,6 @@
 """Facts that chapter 4's prose states as plain text (not computed in a cell) are checked here.
 
-The measured ones read the chapter's cached sweeps (run them if the cache is cold: minutes).
+The measured ones read the chapter's record (qtlib/experiments/recorded/ch04_ptq.json).
 """
 
 from pathlib import Path
@@ -57,3 +57,33 @@ def test_smaller_groups_cost_more_bytes_and_rtn_loses_more_with_bigger_groups(ta
         b = [rtn.loc[(bits, g), "bytes_per_weight"] for g in (32, 64, 128, "per-channel")]
         p = [rtn.loc[(bits, g), "perplexity"] for g in (32, 64, 128, "per-channel")]
         assert b == sorted(b, reverse=True) and p == sorted(p)
+
+
+def test_section_5_settings_and_recorded_facts(markdown):
+    import inspect
+
+    from qtlib.data import digits
+
+    assert "360 images" in markdown and len(digits("test")) == 360
+    assert "256 training images" in markdown
+    default = inspect.signature(ch04_ptq.tinyvit_reference).parameters["calibration_images"]
+    assert default.default == 256
+    ref = ch04_ptq.tinyvit_reference().set_index("variant")
+    compiled = ref.loc["X86InductorQuantizer + torch.compile"]
+    assert "about half a minute to a minute" in " ".join(markdown.split()) and 10 < compiled["prepare_s"] < 120
+    assert "needs the optional `mslk` kernels" in markdown
+    assert "mslk" in ref.loc["Int4WeightOnlyConfig(group_size=32)", "error"]
+    # "every correctly calibrated int8 path keeps the accuracy" (within 2 of 360 images)
+    assert "every correctly calibrated int8 path keeps the accuracy" in " ".join(markdown.split())
+    int8 = ref[(ref.error == "") & (ref.index != "float32")]
+    assert len(int8) == 5
+    assert (int8.accuracy - ref.loc["float32", "accuracy"]).abs().max() <= 2 / 360 + 1e-9
+
+
+def test_the_record_is_what_the_prose_says(markdown):
+    record = ch04_ptq.read_record()
+    assert "qtlib/experiments/recorded/ch04_ptq.json" in markdown
+    assert ch04_ptq.RECORD_PATH.as_posix().endswith("qtlib/experiments/recorded/ch04_ptq.json")
+    assert "`python -m qtlib.experiments.ch04_ptq\nrecord`" in markdown
+    assert record["command"] == "python -m qtlib.experiments.ch04_ptq record"
+    assert "to 1e-4 relative" in markdown
