@@ -70,11 +70,12 @@ def test_section_5_settings_and_recorded_facts(markdown):
     assert default.default == 256
     ref = ch04_ptq.tinyvit_reference().set_index("variant")
     compiled = ref.loc["X86InductorQuantizer + torch.compile"]
-    assert "about half a minute to a minute" in " ".join(markdown.split()) and 10 < compiled["prepare_s"] < 120
+    flat = " ".join(markdown.split())
+    assert "about half a minute to a minute" in flat and 10 < compiled["prepare_s"] < 120
     assert "needs the optional `mslk` kernels" in markdown
     assert "mslk" in ref.loc["Int4WeightOnlyConfig(group_size=32)", "error"]
     # "every correctly calibrated int8 path keeps the accuracy" (within 2 of 360 images)
-    assert "every correctly calibrated int8 path keeps the accuracy" in " ".join(markdown.split())
+    assert "every correctly calibrated int8 path keeps the accuracy" in flat
     int8 = ref[(ref.error == "") & (ref.index != "float32")]
     assert len(int8) == 5
     assert (int8.accuracy - ref.loc["float32", "accuracy"]).abs().max() <= 2 / 360 + 1e-9
