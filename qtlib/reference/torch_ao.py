@@ -149,14 +149,13 @@ def torch_ao_quantize_static_per_layer(model: nn.Module,
                 wrap(child)
 
     wrap(m)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        prepared = tq.prepare(m)
-        n = 0
-        with torch.no_grad():
-            for x in calibration_batches:
-                prepared(x)
-                n += 1
-        if n == 0:
-            raise ValueError("calibration_batches is empty")
-        return tq.convert(prepared).eval()
+    # torch.ao's deprecation warnings are filtered by qtlib's one policy (qtlib.utils)
+    prepared = tq.prepare(m)
+    n = 0
+    with torch.no_grad():
+        for x in calibration_batches:
+            prepared(x)
+            n += 1
+    if n == 0:
+        raise ValueError("calibration_batches is empty")
+    return tq.convert(prepared).eval()
