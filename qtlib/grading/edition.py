@@ -42,7 +42,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 #: copied as they are (folders recursively); the site's sources join here (e.g. "site")
 COPIED: tuple[str, ...] = ("chapters", "binder", ".gitignore")
 #: of the grading package, what learners' notebooks import (standard library only)
-GRADING_FOR_LEARNERS: tuple[str, ...] = ("__init__.py", "checks.py")
+GRADING_FOR_LEARNERS: tuple[str, ...] = ("__init__.py", "checks.py", "probes.py")  # probes: ch04
 #: tests that need nothing the edition leaves out
 LEARNER_TESTS: tuple[str, ...] = (
     "tests/conftest.py", "tests/test_environment.py", "tests/test_layers.py", "tests/test_lab.py",

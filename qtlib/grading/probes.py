@@ -40,7 +40,11 @@ def run_probe(source: str, **args: Any) -> Any:
         return _RUNNER(source, args)
     scope: dict = {"__name__": "__probe__"}
     exec(compile(source, "<probe>", "exec"), scope)
-    return scope["probe"](vars(sys.modules["__main__"]), **args)
+    # the namespace of the cell that called us: the notebook's __main__ in a kernel, and the
+    # exec namespace when a test harness runs the cells without a kernel
+    caller = sys._getframe(1).f_globals
+    ns = caller if caller.get("__name__") == "__main__" else vars(sys.modules["__main__"])
+    return scope["probe"](ns, **args)
 
 
 @contextlib.contextmanager

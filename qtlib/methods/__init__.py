@@ -8,10 +8,14 @@ The input model is never changed. Include/exclude take fnmatch patterns on modul
   ``registered``, ``recipe_from_dict``, ``sweep_recipes``.
 - ptq: ``quantize_dynamic``, ``quantize_static``, ``quantize_weight_only``, ``share_weights``.
 - calibrate: ``calibrate`` (observers on selected modules), ``Calibration``.
+- gptq (ch04): ``GPTQ`` recipe, ``quantize_gptq``, ``gptq_quantize_weight``, ``gptq_column_update``.
+- saving (ch04): ``save_quantized``, ``load_quantized``, ``build_quantized``,
+  ``quantized_layout``.
 - qat: ``prepare_qat``, ``convert_qat``; training: ``finetune``.
 """
 
 from qtlib.methods.calibrate import Calibration, calibrate
+from qtlib.methods.gptq import GPTQ, gptq_column_update, gptq_quantize_weight, quantize_gptq
 from qtlib.methods.ptq import (
     quantize_dynamic,
     quantize_static,
@@ -34,9 +38,17 @@ from qtlib.methods.recipes import (
     unregister,
 )
 from qtlib.methods.report import ModuleEntry, Report
+from qtlib.methods.saving import (
+    build_quantized,
+    load_quantized,
+    quantized_layout,
+    save_quantized,
+)
 from qtlib.methods.training import finetune
 
 __all__ = [
+    "GPTQ", "gptq_column_update", "gptq_quantize_weight", "quantize_gptq",
+    "build_quantized", "load_quantized", "quantized_layout", "save_quantized",
     "Calibration", "DynamicInt8", "Float32", "ModuleEntry", "Recipe", "Report", "StaticInt8",
     "WeightOnly", "WeightSharing", "apply", "calibrate", "convert_qat", "finetune",
     "prepare_qat", "quantize_dynamic", "quantize_static", "quantize_weight_only",

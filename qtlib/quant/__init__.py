@@ -36,12 +36,13 @@ from qtlib.quant.packing import (
     unpack_int4,
 )
 from qtlib.quant.spec import GRANULARITIES, QuantSpec
+from qtlib.quant.storage import bytes_per_weight
 
 __all__ = [
     "EPS", "GRANULARITIES", "OBSERVERS", "HistogramObserver", "MSEObserver", "MinMaxObserver",
     "MovingAverageMinMaxObserver", "Observer", "PercentileObserver", "QuantSpec",
-    "choose_qparams", "dequantize", "fake_quantize", "kmeans_1d", "lsq_fake_quantize",
-    "lsq_grad_scale", "lsq_init_scale", "make_observer", "min_max",
+    "bytes_per_weight", "choose_qparams", "dequantize", "fake_quantize", "kmeans_1d",
+    "lsq_fake_quantize", "lsq_grad_scale", "lsq_init_scale", "make_observer", "min_max",
     "pack_bits", "pack_int2", "pack_int4", "qparams_from_min_max", "qparams_shape", "quantize",
     "unpack_bits", "unpack_int2", "unpack_int4",
 ]

@@ -33,3 +33,17 @@ def torchao_int8_weight_only(model: nn.Module) -> nn.Module:
     m = copy.deepcopy(model)
     quantize_(m, Int8WeightOnlyConfig())
     return m
+
+
+def torchao_int4_weight_only(model: nn.Module, group_size: int = 32) -> nn.Module:
+    """A copy of ``model`` with torchao's ``Int4WeightOnlyConfig(group_size=...)`` applied (ch04).
+
+    On a CPU-only torchao 0.18 this raises ``ImportError`` (the int4 packing kernels come from
+    the optional ``mslk`` package); chapter 4 shows the message and uses qtlib's int4 instead.
+    Checked with torch 2.13.0 / torchao 0.18.0.
+    """
+    from torchao.quantization import Int4WeightOnlyConfig, quantize_
+
+    m = copy.deepcopy(model)
+    quantize_(m, Int4WeightOnlyConfig(group_size=group_size))
+    return m
