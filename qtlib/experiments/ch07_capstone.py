@@ -327,3 +327,50 @@ def budgets_table(budgets: Budgets = BUDGETS) -> list[dict[str, Any]]:
         {"budget": "speed", "limit": b["min_speedup"],
          "unit": f"x float32 at 1x128 on {b['speed_threads']} threads, at least"},
     ]
+
+
+# --- the explorer of the learner's candidates ---------------------------------------------------
+#: Explorer axis -> (column of :func:`candidate_row`, budget (limit, kind, label) from BUDGETS).
+AXES: dict[str, tuple[str, tuple[float, str, str]]] = {
+    "size": ("minilm_size_mb", (BUDGETS.max_size_mb, "max", "size")),
+    "fidelity": ("minilm_cos_mean", (BUDGETS.min_cosine, "min", "mean cosine")),
+    "retrieval": ("retrieval_drop", (BUDGETS.max_retrieval_drop, "max", "retrieval drop")),
+    "speed": ("minilm_speedup", (BUDGETS.min_speedup, "min", "speedup")),
+}
+
+
+def candidate_row(label: str, measured: Mapping[str, Any]) -> dict[str, Any]:
+    """One explorer row from :func:`measure_artifact`'s numbers (plain floats)."""
+    return {"label": label, "minilm_size_mb": float(measured["size_mb"]),
+            "minilm_cos_mean": float(measured["cosine_mean"]),
+            "retrieval_drop": 100.0 * float(measured["retrieval_fp32"] - measured["retrieval"]),
+            "minilm_speedup": float(measured["speedup"]),
+            "meets_all": all(verdicts(measured).values())}
+
+
+def candidates_view(rows: list[Mapping[str, Any]], x: str = "size", y: str = "fidelity",
+                    highlight: str | None = None) -> tuple[bytes, str]:
+    """The explorer's callback: PNG bytes and text of the candidates, ``y`` against ``x``
+    (names of :data:`AXES`), Pareto front dashed, both budgets dotted. Plain and fast: it plots
+    numbers already measured (no model runs)."""
+    import pandas as pd
+
+    from qtlib.plots import tradeoff_scatter
+    from qtlib.plots._common import figure_png
+    from qtlib.plots.budgets import with_budgets
+
+    for name in (x, y):
+        if name not in AXES:
+            raise ValueError(f"axis must be one of {sorted(AXES)}, got {name!r}")
+    if not rows:
+        raise ValueError("no candidates yet: measure one with measure_artifact first")
+    table = pd.DataFrame(list(rows))
+    (xc, xb), (yc, yb) = AXES[x], AXES[y]
+    plot = tradeoff_scatter(table, x=xc, y=yc, x_sense="min" if xb[1] == "max" else "max",
+                            y_sense="min" if yb[1] == "max" else "max", highlight=highlight,
+                            title=f"Your candidates: {y} vs {x}")
+    plot = with_budgets(plot, x=xb, y=yb)
+    ok = [r["label"] for r in rows if r.get("meets_all")]
+    text = plot.description + (f" Meeting every budget: {', '.join(ok)}." if ok
+                               else " No candidate meets every budget yet.")
+    return figure_png(plot.figure), text

@@ -131,3 +131,29 @@ def test_speed_ratio_sees_a_model_doing_twice_the_work(fp32):
     torch.manual_seed(0)
     s = cap.speed_ratio(fp32, Twice(fp32).eval(), runs=3, threads=1, budget_s=0.3)
     assert len(s["runs"]) == 3 and s["speedup"] < 0.8, s
+
+
+ROWS = [cap.candidate_row(name, {"size_mb": s, "cosine_mean": c, "retrieval": r,
+                                 "retrieval_fp32": 0.97, "speedup": v, "faithful": True})
+        for name, s, c, r, v in [("int8", 22.9, 0.997, 0.97, 1.4),
+                                 ("int8 float emb", 58.5, 0.997, 0.97, 1.3),
+                                 ("int4 g32", 54.5, 0.964, 0.97, 0.5)]]
+
+
+def test_candidate_rows_know_which_meet_every_budget():
+    assert [r["meets_all"] for r in ROWS] == [True, False, False]
+    assert ROWS[0]["retrieval_drop"] == 0
+
+
+@pytest.mark.parametrize("x,y", [("size", "fidelity"), ("speed", "retrieval")])
+def test_candidates_view_draws_and_describes_budgets(x, y):
+    png, text = cap.candidates_view(ROWS, x, y, highlight="int8")
+    assert png[:4] == b"\x89PNG" and "Budgets drawn" in text and "int8" in text
+    assert "Meeting every budget: int8." in text
+
+
+def test_candidates_view_refuses_unknown_axes_and_no_rows():
+    with pytest.raises(ValueError, match="axis"):
+        cap.candidates_view(ROWS, "colour", "size")
+    with pytest.raises(ValueError, match="no candidates"):
+        cap.candidates_view([], "size", "fidelity")
