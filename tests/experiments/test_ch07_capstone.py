@@ -157,3 +157,14 @@ def test_candidates_view_refuses_unknown_axes_and_no_rows():
         cap.candidates_view(ROWS, "colour", "size")
     with pytest.raises(ValueError, match="no candidates"):
         cap.candidates_view([], "size", "fidelity")
+
+
+def test_the_artifact_crosses_the_graders_wire_as_plain_data(int8_artifact):
+    import json
+
+    from qtlib.grading import wire
+
+    sent = json.dumps(wire.encode(int8_artifact))
+    assert len(sent) < wire.MAX_MESSAGE
+    back = wire.decode(json.loads(sent))
+    assert cap.artifact_key(back) == cap.artifact_key(int8_artifact)
