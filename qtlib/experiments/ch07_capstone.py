@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -44,15 +45,16 @@ class Budgets:
 
     ``max_retrieval_drop`` is in points (percentage points of paraphrase queries answered
     right). ``min_speedup`` is float32 time / quantized time at batch 1 x 128 tokens on
-    ``speed_threads`` threads; it leaves a margin below what int8 reaches on a quiet machine
-    (about 1.6x) so that a loaded grading machine does not flip the verdict.
+    ``speed_threads`` threads, timed in CPU time of the calling thread (``time.thread_time``):
+    time spent preempted by other jobs does not count, so a loaded grading machine does not
+    flip the verdict; int8 measured 1.6x to 2.1x this way at load 24, over the limit.
     """
 
     max_size_mb: float = 30.0
     min_cosine: float = 0.99
     max_retrieval_drop: float = 1.0
     min_speedup: float = 1.25
-    speed_threads: int = 2
+    speed_threads: int = 1
 
 
 BUDGETS = Budgets()
@@ -219,20 +221,23 @@ def speed_inputs(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def speed_ratio(reference: nn.Module, model: nn.Module, *, runs: int = SPEED_RUNS,
-                threads: int = BUDGETS.speed_threads, budget_s: float = 1.5) -> dict[str, Any]:
+                threads: int = BUDGETS.speed_threads, budget_s: float = 1.5,
+                clock: Any = time.thread_time) -> dict[str, Any]:
     """float32 time / ``model`` time at 1 x 128: ``runs`` alternated runs, median of ratios.
 
     Each run (``qtlib.eval.compare_latency``) times the two models call by call in rotating
     order for at least 10 rounds and ``budget_s`` seconds; the ratio of each run is the ratio of
     the two models' 10th-percentile times (the fast calls: on a machine shared with other jobs
-    the slow calls measure the other jobs, not the model). Returns ``{"speedup", "runs":
+    the slow calls measure the other jobs, not the model). ``clock`` defaults to the CPU time
+    of this thread, which with ``threads=1`` is the whole forward's work and leaves out the
+    time other processes held the core. Returns ``{"speedup", "runs":
     [ratios], "fp32_ms", "model_ms"}`` (times in ms, of the median run).
     """
     inputs = speed_inputs(reference)
     ratios, fp_ms, q_ms = [], [], []
     for _ in range(runs):
         cmp = compare_latency({"fp32": reference, "model": model}, inputs, threads=threads,
-                              warmup=2, budget_s=budget_s)
+                              warmup=2, budget_s=budget_s, clock=clock)
         fp_ms.append(cmp.records["fp32"].p10_ms)
         q_ms.append(cmp.records["model"].p10_ms)
         ratios.append(fp_ms[-1] / q_ms[-1])
