@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -245,11 +246,23 @@ def speed_ratio(reference: nn.Module, model: nn.Module, *, runs: int = SPEED_RUN
     return {"speedup": ratios[mid], "runs": ratios, "fp32_ms": fp_ms[mid], "model_ms": q_ms[mid]}
 
 
+_EMBEDDINGS: dict[int, tuple[nn.Module, torch.Tensor]] = {}
+
+
+def reference_embeddings(reference: nn.Module) -> torch.Tensor:
+    """float32 [N, 384] embeddings of the course sentences by ``reference``, once per model."""
+    held = _EMBEDDINGS.get(id(reference))
+    if held is None or held[0] is not reference:
+        held = (reference, reference.encode(data.sentences(), progress=False))
+        _EMBEDDINGS[id(reference)] = held
+    return held[1]
+
+
 def quality(reference: nn.Module, model: nn.Module) -> dict[str, float]:
     """Mean/min cosine to ``reference`` over the course sentences and paraphrase retrieval
     (fraction, ``model`` and ``reference``) over their pairs."""
     texts, pairs = data.sentences(), data.paraphrase_pairs()
-    ref = reference.encode(texts, progress=False)
+    ref = reference_embeddings(reference)
     emb = model.encode(texts, progress=False)
     fid = fidelity(ref, emb)
     return {"cosine_mean": fid["cosine_mean"], "cosine_min": fid["cosine_min"],
@@ -379,3 +392,89 @@ def candidates_view(rows: list[Mapping[str, Any]], x: str = "size", y: str = "fi
     text = plot.description + (f" Meeting every budget: {', '.join(ok)}." if ok
                                else " No candidate meets every budget yet.")
     return figure_png(plot.figure), text
+
+
+def candidates_explorer(rows: list[Mapping[str, Any]], x: str = "size", y: str = "fidelity",
+                        highlight: str | None = None):
+    """The ipywidgets explorer of ``rows`` (:func:`candidate_row`s): both axes and the ringed
+    candidate are dropdowns, each change calls :func:`candidates_view` (ch07)."""
+    from qtlib.widgets.candidates import candidates_widget
+
+    rows = [dict(r) for r in rows]
+    return candidates_widget(lambda a, b, h: candidates_view(rows, a, b, h), list(AXES),
+                             [r["label"] for r in rows], x=x, y=y, highlight=highlight)
+
+
+# --- the course's candidates, recorded ----------------------------------------------------------
+#: Where :func:`record` writes the course's measured candidates (shipped with qtlib).
+RECORD_PATH = Path(__file__).resolve().parent / "recorded" / "ch07_candidates.json"
+
+
+def course_candidates() -> dict[str, Recipe]:
+    """The recipes of the course the capstone compares (label -> recipe), in table order."""
+    from qtlib.methods import DynamicInt8, Float32, StaticInt8, WeightOnly, WeightSharing
+
+    ffn_out = ("bert.encoder.layer.?.output.dense",)
+    return {
+        "float32": Float32(),
+        "dynamic int8": DynamicInt8(),
+        "dynamic int8, float embeddings": DynamicInt8(embeddings=False),
+        "dynamic int8, FFN outputs float": DynamicInt8(exclude=ffn_out),
+        "static int8 minmax": StaticInt8(embeddings=True),
+        "static int8 percentile": StaticInt8(observer="percentile", embeddings=True),
+        "weight-only int8": WeightOnly(num_bits=8, group_size=None),
+        "weight-only int4 g32": WeightOnly(num_bits=4, group_size=32),
+        "k-means k16": WeightSharing(num_clusters=16),
+        "k-means k4": WeightSharing(num_clusters=4),
+    }
+
+
+def build_artifact(recipe: Recipe, fresh: nn.Module | None = None) -> dict[str, Any]:
+    """``recipe`` applied to a fresh MiniLM (calibrated on the course sentences when it needs
+    it), as an artifact (:func:`make_artifact`)."""
+    fresh = models.load("minilm").eval() if fresh is None else fresh
+    calibration = calibration_batches(fresh) if recipe.needs_calibration else None
+    model, _ = apply(fresh, recipe, calibration)
+    return make_artifact(recipe, model)
+
+
+def record(path: str | Path = RECORD_PATH, labels: list[str] | None = None) -> dict[str, Any]:
+    """Measure every course candidate with :func:`measure_artifact` and write the JSON record:
+    ``{"torch", "threads", "budgets", "speed", "candidates": [{"label", "recipe", measured...}]}``.
+    Slow (about a minute per candidate on a busy 2-core machine): run it once, ship the file."""
+    import platform
+
+    torch.manual_seed(0)
+    rows = []
+    for label, recipe in course_candidates().items():
+        if labels is not None and label not in labels:
+            continue
+        start = time.perf_counter()
+        m = measure_artifact(build_artifact(recipe))
+        row = {"label": label, "recipe": recipe.to_dict(),
+               **{k: v for k, v in m.items() if k not in ("met", "problem")},
+               "met": m["met"], "seconds": round(time.perf_counter() - start, 1)}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    out = {"torch": torch.__version__, "machine": platform.machine(),
+           "load_average": [round(x, 1) for x in os.getloadavg()],
+           "budgets": asdict(BUDGETS), "speed": {"shape": list(SPEED_SHAPE), "runs": SPEED_RUNS,
+                                                  "clock": "time.thread_time", "statistic": "p10"},
+           "candidates": rows}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    return out
+
+
+def recorded(path: str | Path = RECORD_PATH) -> dict[str, Any]:
+    """The record :func:`record` wrote (what the chapter's table and explorer start from)."""
+    return json.loads(Path(path).read_text())
+
+
+if __name__ == "__main__":  # python -m qtlib.experiments.ch07_capstone record
+    import sys
+
+    if sys.argv[1:2] != ["record"]:
+        raise SystemExit("usage: python -m qtlib.experiments.ch07_capstone record")
+    record()
