@@ -168,3 +168,18 @@ def test_the_artifact_crosses_the_graders_wire_as_plain_data(int8_artifact):
     assert len(sent) < wire.MAX_MESSAGE
     back = wire.decode(json.loads(sent))
     assert cap.artifact_key(back) == cap.artifact_key(int8_artifact)
+
+
+def test_the_record_is_not_stale(int8_artifact):
+    """Re-measure the recorded dynamic int8 point (without the slow speed runs)."""
+    row = next(r for r in cap.recorded()["candidates"] if r["label"] == "dynamic int8")
+    assert row["recipe"] == DynamicInt8().to_dict()
+    m = cap.measure_artifact(int8_artifact, speed=False)
+    assert abs(m["size_mb"] - row["size_mb"]) < 0.01
+    assert abs(m["cosine_mean"] - row["cosine_mean"]) < 1e-3
+    assert abs(m["retrieval"] - row["retrieval"]) < 0.015
+    assert row["speedup"] >= cap.BUDGETS.min_speedup
+
+
+def test_build_artifact_matches_make_artifact(int8_artifact):
+    assert cap.artifact_key(cap.build_artifact(DynamicInt8())) == cap.artifact_key(int8_artifact)
