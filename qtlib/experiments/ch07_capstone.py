@@ -136,8 +136,8 @@ def rebuild(artifact: Mapping[str, Any], fresh: nn.Module) -> nn.Module:
     missing, extra = sorted(set(own) - set(state)), sorted(set(state) - set(own))
     if missing or extra:
         raise ValueError(f"the state dict does not fit MiniLM under {recipe.label}: "
-                         f"{len(missing)} tensors missing (e.g. {missing[:2]}), "
-                         f"{len(extra)} unexpected (e.g. {extra[:2]})")
+                         f"{len(missing)} tensors missing (such as {missing[:2]}), "
+                         f"{len(extra)} unexpected (such as {extra[:2]})")
     for name, ref in own.items():
         got = state[name]
         if got.dtype != ref.dtype or got.shape != ref.shape:
@@ -301,7 +301,8 @@ def measure_artifact(artifact: Mapping[str, Any], *, speed: bool = True,
 
     Returns ``{"faithful", "problem", "max_weight_error", "size_mb", "cosine_mean",
     "cosine_min", "retrieval", "retrieval_fp32", "speedup", "speed_runs", "met": {budget:
-    bool}}``; an artifact that does not rebuild is reported (``problem``), not raised. Results
+    bool}}``; an artifact that does not rebuild is reported (``problem``), not raised, and one
+    that is not faithful keeps the default quality and speed (it meets no budget). Results
     are memoized per :func:`artifact_key` in this process, so several test cells measuring the
     same artifact measure it once.
     """
@@ -325,8 +326,9 @@ def measure_artifact(artifact: Mapping[str, Any], *, speed: bool = True,
             out["problem"] = (f"{faith['worst']}: weights {faith['max_weight_error']:.2f} "
                               "(relative error) away from MiniLM's")
         out["size_mb"] = serialized_size(model) / 1e6
-        out.update(quality(reference, model))
-        if speed:
+        if faith["faithful"]:  # an unfaithful artifact meets nothing: do not spend time on it
+            out.update(quality(reference, model))
+        if speed and faith["faithful"]:
             s = speed_ratio(reference, model, threads=budgets.speed_threads)
             out.update(speedup=s["speedup"], speed_runs=s["runs"])
     out["met"] = verdicts(out, budgets)
