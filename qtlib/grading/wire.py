@@ -56,7 +56,8 @@ def write_message(fd: int, message: Any) -> None:
     """Write one JSON message (length-prefixed) to file descriptor ``fd``."""
     data = json.dumps(message, separators=(",", ":")).encode()
     if len(data) > MAX_MESSAGE:
-        raise NotPlainData(f"a message of {len(data)} bytes, more than the {MAX_MESSAGE} allowed")
+        raise NotPlainData(f"a message of {len(data) / 1e6:.1f} MB once encoded, more than the "
+                           f"{MAX_MESSAGE / 1e6:.0f} MB allowed")
     payload = _HEADER.pack(len(data)) + data
     view = memoryview(payload)
     while view:

@@ -205,4 +205,15 @@ def main(fd_in: int, fd_out: int) -> None:
             request = _CONN.receive()
         except wire.ProtocolError:
             return
-        _CONN.send(_handle(namespace, request))
+        reply = _handle(namespace, request)
+        try:
+            _CONN.send(reply)
+        except wire.NotPlainData as err:  # plain, but bigger than the judge accepts
+            _CONN.send(_too_large(err))
+
+
+def _too_large(err: wire.NotPlainData) -> dict:
+    """The reply that replaces one too big for the wire: the learner reads why, in megabytes."""
+    return {"raised": {"type": "ValueError", "msg": (
+        f"the grader cannot receive this value: {err}. Send less: smaller tensors, int8 "
+        "instead of float32, or only what the exercise asks for")}}

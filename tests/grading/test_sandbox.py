@@ -190,3 +190,12 @@ def test_an_answer_that_ends_or_exhausts_its_process_scores_zero_and_the_judge_l
     while _worker_processes() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _worker_processes() == [], "processes of the learner outlived the exercise"
+
+
+def test_an_answer_too_big_for_the_wire_is_told_why_and_the_judge_lives():
+    # about 80 MB once encoded (base64 of 60 MB): more than the wire's cap
+    answer = "import torch\ndef attempt():\n    return torch.zeros(15 * 2**20)\n"
+    row = _judge(answer, "from qtlib.grading import check_equal\n"
+                         "check_equal(attempt().numel(), 1, name='attempt')\n")
+    assert row["score"] == 0.0
+    assert "cannot receive this value" in row["message"] and "MB" in row["message"], row["message"]
