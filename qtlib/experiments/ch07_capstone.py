@@ -337,6 +337,25 @@ def measure_artifact(artifact: Mapping[str, Any], *, speed: bool = True,
     return out
 
 
+def miss_message(measured: Mapping[str, Any], budget: str) -> str:
+    """What a grader says when ``measured`` (from :func:`measure_artifact`) misses ``budget``
+    (``"size"``, ``"fidelity"``, ``"retrieval"`` or ``"speed"``): the figure measured, or, for an
+    artifact that is not faithful, that nothing was measured and why."""
+    if budget == "size":
+        return f"measures {measured['size_mb']:.1f} MB rebuilt"
+    if not measured["faithful"]:
+        return (f"was not measured: it is not a faithful quantization of MiniLM "
+                f"({measured['problem']})")
+    if budget == "fidelity":
+        return f"has a mean cosine of {measured['cosine_mean']:.4f} to float32"
+    if budget == "retrieval":
+        return (f"answers {measured['retrieval']:.1%} of the paraphrase queries (float32: "
+                f"{measured['retrieval_fp32']:.1%})")
+    if budget == "speed":
+        return f"is {measured['speedup']:.2f}x float32 at 1 x 128 on one thread"
+    raise ValueError(f"budget must be 'size', 'fidelity', 'retrieval' or 'speed', got {budget!r}")
+
+
 def budgets_table(budgets: Budgets = BUDGETS) -> list[dict[str, Any]]:
     """The budgets as rows (``budget``, ``limit``, ``unit``) for the notebook and the figure."""
     b = asdict(budgets)

@@ -117,6 +117,22 @@ def test_measure_reports_instead_of_raising_for_a_broken_artifact():
     assert not m["faithful"] and "missing" in m["problem"] and not any(m["met"].values())
 
 
+def test_miss_messages_name_the_figure_or_why_nothing_was_measured():
+    good = {"faithful": True, "problem": None, "size_mb": 31.24, "cosine_mean": 0.98765,
+            "retrieval": 0.95, "retrieval_fp32": 0.971, "speedup": 1.1}
+    assert cap.miss_message(good, "size") == "measures 31.2 MB rebuilt"
+    assert "0.9877" in cap.miss_message(good, "fidelity")
+    assert "95.0%" in cap.miss_message(good, "retrieval") and "97.1%" in cap.miss_message(
+        good, "retrieval")
+    assert "1.10x" in cap.miss_message(good, "speed")
+    bad = {**good, "faithful": False, "problem": "encoder.layer.0: weights 0.90 away"}
+    for budget in ("fidelity", "retrieval", "speed"):
+        assert cap.miss_message(bad, budget).startswith("was not measured")
+        assert "encoder.layer.0" in cap.miss_message(bad, budget)
+    with pytest.raises(ValueError, match="budget must be"):
+        cap.miss_message(good, "latency")
+
+
 class Twice(nn.Module):
     def __init__(self, model):
         super().__init__()
