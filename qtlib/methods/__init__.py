@@ -8,6 +8,7 @@ The input model is never changed. Include/exclude take fnmatch patterns on modul
   ``registered``, ``recipe_from_dict``, ``sweep_recipes``.
 - ptq: ``quantize_dynamic``, ``quantize_static``, ``quantize_weight_only``, ``share_weights``.
 - calibrate: ``calibrate`` (observers on selected modules), ``Calibration``.
+- smoothquant (ch03): ``SmoothQuant``, ``quantize_smoothquant``, ``smooth``.
 - qat: ``prepare_qat``, ``convert_qat``; training: ``finetune``.
 """
 
@@ -34,10 +35,12 @@ from qtlib.methods.recipes import (
     unregister,
 )
 from qtlib.methods.report import ModuleEntry, Report
+from qtlib.methods.smoothquant import SmoothQuant, quantize_smoothquant, smooth
 from qtlib.methods.training import finetune
 
 __all__ = [
-    "Calibration", "DynamicInt8", "Float32", "ModuleEntry", "Recipe", "Report", "StaticInt8",
+    "Calibration", "DynamicInt8", "SmoothQuant", "quantize_smoothquant", "smooth",
+    "Float32", "ModuleEntry", "Recipe", "Report", "StaticInt8",
     "WeightOnly", "WeightSharing", "apply", "calibrate", "convert_qat", "finetune",
     "prepare_qat", "quantize_dynamic", "quantize_static", "quantize_weight_only",
     "recipe_from_dict", "register", "registered", "share_weights", "sweep_recipes",
