@@ -1,0 +1,33 @@
+"""ch03's measurements on MiniLM with a tiny configuration (few sentences), no cache."""
+
+import math
+
+import torch
+
+from qtlib.experiments.ch03_design import DesignConfig, design_measurements, fake_w8a8
+
+
+def test_tiny_design_measurements_are_consistent(tmp_path, monkeypatch):
+    monkeypatch.setenv("QTLIB_CACHE_DIR", str(tmp_path))
+    cfg = DesignConfig(calibration_sentences=4, eval_sentences=8, alphas=(0.5,), ks=(0, 36),
+                       batch_size=8)
+    r = design_measurements(cfg, use_cache=False)
+    assert len(r["layers"]) == 36
+    assert set(r["sensitivity"]) == set(r["layers"])
+    first, last = r["mixed_precision"]
+    assert last["k"] == 36 and last["cosine_mean"] > 1 - 1e-6     # all float: identical
+    assert first["weight_bytes"] * 4 == last["weight_bytes"]      # int8 vs float32 weights
+    assert first["cosine_mean"] < last["cosine_mean"]
+    assert all(0 < s["cosine_mean"] <= 1 + 1e-9 for s in r["sensitivity"].values())
+    assert [row["method"] for row in r["alpha_table"]] == [
+        "plain static W8A8", "SmoothQuant", "SmoothQuant, folded layers only"]
+    assert all(math.isfinite(row["cosine_mean"]) for row in r["alpha_table"])
+
+
+def test_fake_w8a8_restores_the_weights():
+    lin = torch.nn.Sequential(torch.nn.Linear(8, 4))
+    w = lin[0].weight.detach().clone()
+    x = torch.randn(3, 8)
+    with fake_w8a8(lin, {"0": (float(x.min()), float(x.max()))}, ["0"]):
+        y = lin(x)
+    assert torch.equal(lin[0].weight, w) and (y - lin(x)).abs().max() < 0.1
