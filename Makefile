@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 TORCH_INDEX ?=
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: setup lab test lint clean-venv release grade
+.PHONY: setup lab lab-instructor test lint clean-venv release grade site learner-edition
 
 setup: $(STAMP)
 
@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml qtlib/nn/csrc/int8_linear.cpp
 
 lab: setup
 	$(PY) -m qtlib.lab
+
+lab-instructor: setup
+	$(PY) -m qtlib.lab --instructor
 
 lint: setup
 	$(PY) -m ruff check .
@@ -40,6 +43,18 @@ JOBS ?= 1
 grade: setup
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of <student>/<chapter>/<chapter>.ipynb> [JOBS=N]"; exit 2; }
 	$(PY) -m qtlib.grading.cli grade "$(SUBMISSIONS)" --jobs "$(JOBS)"
+
+# The course as a static website in build/site/ (docs/SITE.md): runs each solution notebook once
+# (cached in build/executed/ until the notebook or qtlib changes), publishes no answer.
+site: setup
+	$(PY) -m coursesite.build
+
+# Instructors: export the learner edition (chapters, qtlib without the grading pipeline, binder,
+# learner tests; no solutions) into DEST as one reproducible git commit; push it to the
+# repository named by [tool.qtlib] learner_repo in pyproject.toml after every `make release`.
+learner-edition: setup
+	@test -n "$(DEST)" || { echo "usage: make learner-edition DEST=<folder>"; exit 2; }
+	$(PY) -m qtlib.grading.edition "$(DEST)"
 
 clean-venv:
 	rm -rf $(VENV)

@@ -6,7 +6,8 @@ and imports neither models, data nor methods (docs/ARCHITECTURE.md).
   ``peak_forward_memory``, ``module_breakdown``
 - quality: ``accuracy``, ``perplexity``, ``language_model_loss``, ``unigram_loss``,
   ``fidelity``, ``model_fidelity``, ``model_outputs``, ``neighbour_agreement``,
-  ``paraphrase_retrieval``
+  ``paraphrase_retrieval`` (``fidelity(..., logits=True)`` adds top-1 agreement and KL)
+- uncertainty: ``accuracy_interval`` (Wilson), ``paired_test`` (exact McNemar)
 - results: ``Result`` (the one record), ``results_table``, ``compare``, ``pareto_front``,
   ``pareto_mask``, ``pareto_rows``, ``save_results``, ``load_results``
 - catalog: ``METRICS``, ``metric(name)``: every figure's label, unit and direction
@@ -50,9 +51,11 @@ from qtlib.eval.results import (
     results_table,
     save_results,
 )
+from qtlib.eval.uncertainty import accuracy_interval, paired_test
 
 __all__ = [
-    "METRICS", "Metric", "metric", "pareto_rows", "results_table",
+    "METRICS", "Metric", "metric", "pareto_rows", "results_table", "accuracy_interval",
+    "paired_test",
     "LatencyComparison", "LatencyRecord", "Result", "accuracy", "compare",
     "compare_latency", "fidelity", "language_model_loss",
     "latency_stats", "load_results", "measure_latency", "model_fidelity", "model_outputs",

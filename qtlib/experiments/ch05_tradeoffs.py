@@ -30,10 +30,12 @@ from torch import nn
 import qtlib.reference  # noqa: F401 -- registers the torch.ao recipe the chapter compares with
 from qtlib import data, models
 from qtlib.eval import (
+    accuracy_interval,
     compare_latency,
     fidelity,
     model_outputs,
     neighbour_agreement,
+    perplexity,
     results_table,
     serialized_size,
 )
@@ -45,8 +47,8 @@ NAMESPACE = "ch05"
 #: Layer group left in float -> fnmatch patterns of module names per model (``?`` is one
 #: character, so ``layer.?.output.dense`` is the FFN output and not ``attention.output.dense``).
 KEEP_FLOAT: dict[str, dict[str, tuple[str, ...]]] = {
-    "none": {"tinyvit": (), "minilm": ()},
-    "ffn_output": {"tinyvit": ("blocks.?.mlp.fc2",),
+    "none": {"tinyvit": (), "tinygpt": (), "minilm": ()},
+    "ffn_output": {"tinyvit": ("blocks.?.mlp.fc2",), "tinygpt": ("blocks.?.mlp.fc2",),
                    "minilm": ("bert.encoder.layer.?.output.dense",)},
 }
 KEEP_FLOAT_DESCRIPTIONS = {
@@ -204,3 +206,89 @@ def run_sweep(points: Iterable[SweepPoint] | None = None, config: SweepConfig | 
     table["cached"] = [r.env["cached"] for r in results]
     table["measure_s"] = [r.env["measure_s"] for r in results]
     return table
+
+
+QUALITY_NAMESPACE = "ch05_quality"
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Settings of :func:`run_quality_sweep` (part of its cache key): TinyGPT perplexity over the
+    first ``gpt_tokens`` bytes of the corpus test split (non-overlapping 64-byte windows), static
+    recipes calibrated on ``gpt_calibration_windows`` windows of the train split and on
+    ``calibration_images`` training digits; intervals at ``confidence``."""
+
+    gpt_tokens: int = 4096
+    gpt_calibration_windows: int = 32
+    calibration_images: int = 256
+    confidence: float = 0.95
+    threads: int = 2
+    seed: int = 0
+
+
+class QualityBench:
+    """TinyViT's test logits and TinyGPT's test bytes, with their float32 references."""
+
+    def __init__(self, config: QualityConfig) -> None:
+        self.config = config
+        torch.manual_seed(config.seed)
+        torch.set_num_threads(config.threads)
+        self.models = {"tinyvit": models.load("tinyvit-digits"), "tinygpt": models.load("tinygpt")}
+        self.vit_images, self.vit_labels = data.digits("test").tensors
+        images = data.digits("train").tensors[0][:config.calibration_images]
+        block = self.models["tinygpt"].cfg.block_size
+        train = data.corpus_bytes("train")[:config.gpt_calibration_windows * block]
+        self.calibration = {"tinyvit": list(images.split(64)),
+                            "tinygpt": list(train.reshape(-1, block).split(8))}
+        self.gpt_tokens = data.corpus_bytes("test")[:config.gpt_tokens]
+        with torch.inference_mode():
+            self.vit_reference = self.models["tinyvit"](self.vit_images)
+        self.gpt_reference = perplexity(self.models["tinygpt"], self.gpt_tokens)
+
+    def build(self, point: SweepPoint, model_name: str) -> nn.Module:
+        exclude = KEEP_FLOAT[point.keep_float][model_name]
+        recipe = point.recipe.replace(exclude=exclude) if exclude else point.recipe
+        new, _ = apply(self.models[model_name], recipe, self.calibration[model_name])
+        return new.eval()
+
+    @torch.inference_mode()
+    def measure(self, point: SweepPoint) -> dict[str, Any]:
+        cfg = self.config
+        torch.manual_seed(cfg.seed)
+        logits = self.build(point, "tinyvit")(self.vit_images)
+        correct = int((logits.argmax(-1) == self.vit_labels).sum())
+        low, high = accuracy_interval(correct, len(self.vit_labels), confidence=cfg.confidence)
+        fid = fidelity(self.vit_reference, logits, logits=True)
+        ppl = perplexity(self.build(point, "tinygpt"), self.gpt_tokens)
+        return {
+            "vit_accuracy": correct / len(self.vit_labels),
+            "vit_correct": correct,
+            "vit_accuracy_low": low,
+            "vit_accuracy_high": high,
+            "vit_top1_agreement": fid["top1_agreement"],
+            "vit_kl_divergence": fid["kl_divergence"],
+            "gpt_perplexity": ppl,
+            "gpt_perplexity_ratio": ppl / self.gpt_reference,
+        }
+
+
+def run_quality_sweep(points: Iterable[SweepPoint] | None = None,
+                      config: QualityConfig | None = None, *, use_cache: bool = True,
+                      progress: bool | None = None) -> pd.DataFrame:
+    """Quality figures of every point (default :func:`default_points`) on the two small models:
+    TinyViT accuracy with its Wilson interval (``vit_accuracy_low`` / ``_high``), top-1 agreement
+    and KL divergence of its logits to float32, and TinyGPT perplexity (and its ratio to
+    float32). Cached under namespace ``ch05_quality``; columns as :func:`run_sweep`."""
+    config = config or QualityConfig()
+    points = [check_point(p) for p in (points if points is not None else default_points())]
+    bench: QualityBench | None = None
+
+    def measure(point: SweepPoint) -> dict[str, Any]:
+        nonlocal bench
+        if bench is None:
+            bench = QualityBench(config)
+        return bench.measure(point)
+
+    results = run_cached(points, measure, config=config, namespace=QUALITY_NAMESPACE,
+                         use_cache=use_cache, progress=progress)
+    return results_table(results)

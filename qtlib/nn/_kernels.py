@@ -139,11 +139,47 @@ def available() -> bool:
             try:
                 if not hasattr(torch.ops.qtlib, "dynamic_int8_linear"):
                     torch.ops.load_library(str(path))
+                _register_fakes()
                 ok = True
             except (OSError, RuntimeError):
                 ok = False
     _state["ok"] = ok
     return ok
+
+
+def _register_fakes() -> None:
+    """Shape-only ("fake") implementations of the ops, so ``torch.compile`` traces through them.
+
+    Without them dynamo cannot run the C++ ops on fake tensors and breaks the graph at every
+    linear; with them the whole quantized model is one graph, inductor fuses the float parts
+    (attention, LayerNorm, GELU, residuals) and calls the C++ op for each linear. Idempotent.
+    ``dynamic_int8_linear_packed`` takes oneDNN's opaque prepacked weight, which has no fake
+    tensor; compiled models use ``dynamic_int8_linear`` instead (see ``DynamicInt8Linear``).
+    """
+    if _state.get("fakes"):
+        return
+    _state["fakes"] = True
+    lib = torch.library
+    try:
+        _define_fakes(lib)
+    except RuntimeError:  # already registered (the library was loaded by another copy of qtlib)
+        pass
+
+
+def _define_fakes(lib) -> None:
+    """Register one fake per op that takes only ordinary tensors (see :func:`_register_fakes`)."""
+    @lib.register_fake("qtlib::quantize_per_token_int8")
+    def _quantize_fake(x):
+        return (x.new_empty(x.shape, dtype=torch.int8), x.new_empty((x.shape[0], 1)))
+
+    @lib.register_fake("qtlib::dynamic_int8_linear")
+    def _linear_fake(x, weight_int8, weight_scale, bias):
+        torch._check(x.shape[1] == weight_int8.shape[1])
+        return x.new_empty((x.shape[0], weight_int8.shape[0]), dtype=torch.float32)
+
+    @lib.register_fake("qtlib::int4_weight_only_linear")
+    def _int4_fake(x, packed_weight, group_size, scales_and_zeros, bias):
+        return x.new_empty((x.shape[0], scales_and_zeros.shape[1]), dtype=torch.float32)
 
 
 _DISABLED = [0]  # nesting depth of disabled()

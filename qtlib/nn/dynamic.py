@@ -9,6 +9,7 @@ from qtlib.nn import _kernels
 from qtlib.nn._common import check_input, check_linear
 from qtlib.nn._int8 import (
     int8_linear,
+    int8_matmul,
     load_int8_linear_weights,
     quantize_activation_int8,
     quantize_per_token_int8,
@@ -43,6 +44,9 @@ class DynamicInt8Linear(nn.Module):
     where oneDNN is missing. It produces identical codes and scales and outputs within one output
     step (float32 rounding of the epilogue; tests/nn check both). Inside
     ``qtlib.nn._kernels.disabled()`` (or with ``QTLIB_DISABLE_KERNELS=1``) the readable path runs.
+    Under ``torch.compile`` (``qtlib.nn.compiled.compile_quantized``) a stateless path runs
+    (:meth:`_forward_compiled`): the C++ ``dynamic_int8_linear`` op, which has a shape-only fake,
+    so the whole model traces into one graph; the same integers, outputs within one output step.
 
     Shapes: ``x [..., in_features]`` float -> ``[..., out_features]`` in ``x``'s dtype.
     """
@@ -58,6 +62,8 @@ class DynamicInt8Linear(nn.Module):
             raise ValueError(f"act_spec.granularity must be 'per_token' or 'per_tensor', got "
                              f"{self.act_spec.granularity!r}")
         self._fast = self.act_spec == self.default_act_spec
+        if self._fast:
+            _kernels.available()  # load the C++ ops now: never first inside torch.compile's trace
         self.in_features, self.out_features = in_features, out_features
         self.register_buffer("weight_int8", torch.zeros(out_features, in_features,
                                                         dtype=torch.int8))
@@ -76,6 +82,8 @@ class DynamicInt8Linear(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_features)
         x2 = x.detach().reshape(-1, self.in_features).float()  # inference only: no gradient
+        if self._fast and torch.compiler.is_compiling():
+            return self._forward_compiled(x2).reshape(*x.shape[:-1], self.out_features).to(x.dtype)
         if self._fast and x2.shape[0] and self.in_features >= 2 and _kernels.active():
             packed = self._onednn_weight()
             if packed is not None:
@@ -94,6 +102,23 @@ class DynamicInt8Linear(nn.Module):
             s = s.reshape(-1, 1) if s.ndim else s
         y = int8_linear(q, z, s, self.weight_int8, self.weight_scale, self.bias)
         return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
+
+    def _forward_compiled(self, x2: torch.Tensor) -> torch.Tensor:
+        """The default spec under ``torch.compile``: ``[M, in]`` float32 -> ``[M, out]``.
+
+        No Python state (no scratch buffers, no prepacked-weight cache), so dynamo traces it
+        into the model's one graph: the C++ ``torch.ops.qtlib.dynamic_int8_linear`` (shape-only
+        fake in ``qtlib.nn._kernels``) when built, else the readable steps as plain torch ops
+        (``torch._int_mm`` with the quantization and epilogue fused by inductor). Same integers
+        as the eager paths, outputs within one output step.
+        """
+        if self.in_features >= 2 and _kernels.active():
+            return torch.ops.qtlib.dynamic_int8_linear(x2, self.weight_int8, self.weight_scale,
+                                                       self.bias)
+        q, s = quantize_per_token_int8(x2)
+        acc = int8_matmul(q, self.weight_int8)
+        y = acc.float() * s * self.weight_scale
+        return y + self.bias if self.bias is not None else y
 
     def _onednn_weight(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """(oneDNN-prepacked ``weight_int8``, int64 zero-points [out]) or None where unsupported.

@@ -12,10 +12,12 @@ show one in a notebook with ``display(plot.figure)``, or in an explorer as PNG b
 - ``error_histogram(reference, candidate)``: distribution of output or weight errors
 - ``anatomy_bars(breakdowns)``: each component's share of parameters, FLOPs and bytes (ch01)
 - ``share_curves(frame)``: how those shares move as one dimension grows (ch01)
+- ``channel_outliers(x)``: max |activation| per channel, outliers named (ch05)
 - ``quantization_grid(x, x_hat, levels)``: values with the integer grid, and the error (ch02)
 """
 
-from qtlib.plots._common import OKABE_ITO, Plot, figure_png
+from qtlib.plots._common import OKABE_ITO, Plot, figure_png, register_notebook_display
+from qtlib.plots.activations import channel_outliers
 from qtlib.plots.anatomy import anatomy_bars, share_curves
 from qtlib.plots.errors import error_histogram
 from qtlib.plots.grid import quantization_grid
@@ -23,6 +25,8 @@ from qtlib.plots.latency import latency_distributions
 from qtlib.plots.memory import memory_bars
 from qtlib.plots.tradeoff import tradeoff_scatter
 
-__all__ = ["OKABE_ITO", "Plot", "anatomy_bars", "error_histogram", "figure_png",
+register_notebook_display()
+
+__all__ = ["OKABE_ITO", "Plot", "anatomy_bars", "channel_outliers", "error_histogram", "figure_png",
            "latency_distributions",
            "memory_bars", "quantization_grid", "share_curves", "tradeoff_scatter"]

@@ -39,3 +39,23 @@ def figure_png(figure: Figure, dpi: int = 80) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
+
+
+def register_notebook_display() -> bool:
+    """Make ``display(figure)`` show a pyplot-free Figure as a PNG in the running IPython kernel.
+
+    A kernel shows a Figure as an image only once a backend registered a PNG formatter for it
+    (``%matplotlib inline``, or importing pyplot under the inline backend); otherwise a learner sees
+    ``<Figure size 640x400 with 1 Axes>``. qtlib's figures never touch pyplot, so ``qtlib.plots``
+    registers the formatter itself on import. Returns whether a kernel was there to register with.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: nothing displays figures
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return False
+    png = shell.display_formatter.formatters["image/png"]
+    png.for_type(Figure, lambda figure: figure_png(figure, dpi=100))
+    return True

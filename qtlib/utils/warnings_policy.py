@@ -22,6 +22,9 @@ KNOWN_WARNINGS: tuple[tuple[type[Warning], str], ...] = (
                   r"tensor creation functions"),
     # torch.ao observers constructed with reduce_range=...
     (UserWarning, r"Please use quant_min and quant_max to specify the range for observers"),
+    # torch.compile of a torchao-quantized model (AOT autograd's cache asks every tensor subclass
+    # for a stable hash; torchao 0.18's Int8Tensor has none, so that graph is just not cached)
+    (UserWarning, r"Int8Tensor does not implement _stable_hash_for_caching"),
 )
 
 #: (logger name, regex) for known log noise: torchao's optional CUDA kernels that cannot load on a

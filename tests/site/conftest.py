@@ -1,0 +1,8 @@
+"""tests/site: coursesite is instructor tooling at the repository's top (not part of qtlib)."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
