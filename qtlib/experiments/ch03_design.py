@@ -10,14 +10,24 @@ of a model copy: :func:`fake_w8a8` patches chosen linears of a model in place an
 :func:`design_measurements` returns everything the chapter plots, as plain JSON (lists and
 numbers), cached under ``cache_dir()/ch03/`` keyed by :class:`DesignConfig`, the qtlib and torch
 versions: a second run of the notebook reads it from disk.
+
+The full measurement takes minutes on two cores, so it is also RECORDED: ``python -m
+qtlib.experiments.ch03_design record`` runs it once and writes ``recorded/ch03_design.json``
+(settings, torch and qtlib versions, the numbers, rounded to 5 significant digits), shipped with
+the package. The chapter reads :func:`recorded` and re-measures one point live with
+:func:`remeasure` (plain W8A8 and SmoothQuant at one alpha, seconds), which
+``tests/experiments/test_ch03_design.py`` also does, so a stale record fails a test.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -32,6 +42,7 @@ from qtlib.quant.affine import qparams_from_min_max
 from qtlib.utils.cache import json_cache_path, read_json, write_json_atomic
 
 NAMESPACE = "ch03"
+RECORD = Path(__file__).with_name("recorded") / "ch03_design.json"
 WEIGHT_SPEC = QuantSpec(granularity="per_channel", axis=0)
 ACT_SPEC = QuantSpec(symmetric=False)
 
@@ -190,3 +201,71 @@ def design_measurements(config: DesignConfig | None = None, *, model: nn.Module 
     result = measure(model, config)
     write_json_atomic(path, {**key, "result": result})
     return result
+
+
+def _round(value: Any, digits: int = 5) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, dict):
+        return {k: _round(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_round(v, digits) for v in value]
+    return value
+
+
+def record(config: DesignConfig | None = None, path: Path = RECORD) -> Path:
+    """Measure everything (:func:`measure` on MiniLM, seed 0) and write the record ``path``."""
+    from qtlib.models import load
+
+    config = config or DesignConfig()
+    torch.manual_seed(0)
+    result = measure(load("minilm"), config)
+    payload = {"what": "ch03 design measurements on MiniLM (qtlib.experiments.ch03_design)",
+               "config": dataclasses.asdict(config), "seed": 0, "versions": versions(),
+               "threads": torch.get_num_threads(), "result": _round(result)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=0) + "\n")
+    return path
+
+
+def recorded(path: Path = RECORD) -> dict[str, Any]:
+    """The record written by :func:`record`: ``{"config", "seed", "versions", "threads",
+    "result"}``, ``result`` as :func:`design_measurements` returns it."""
+    return json.loads(Path(path).read_text())
+
+
+def remeasure(model: nn.Module, config: DesignConfig | None = None, *, alpha: float = 0.5
+              ) -> dict[str, dict[str, float]]:
+    """Two points of the record measured again, in seconds: the whole model plain static W8A8
+    and SmoothQuant at ``alpha`` (explicit scales), with the record's sentences.
+
+    Returns ``{"plain static W8A8": fidelity, "SmoothQuant": fidelity}`` (cosine mean/min, SQNR).
+    """
+    config = config or DesignConfig()
+    texts = sentences()
+    n_cal = config.calibration_sentences
+    cal = _batches(model, texts[:n_cal], config.batch_size)
+    ev = _batches(model, texts[n_cal:n_cal + config.eval_sentences], config.batch_size)
+    names = linear_names(model)
+    ref = _embed(model, ev)
+    with fake_w8a8(model, input_ranges(model, cal, names), names):
+        plain = _fid(ref, _embed(model, ev))
+    sm, _, _ = smooth(model, cal, alpha=alpha, explicit=True)
+    with fake_w8a8(sm, input_ranges(sm, cal, names), names):
+        smoothed = _fid(ref, _embed(sm, ev))
+    return {"plain static W8A8": plain, "SmoothQuant": smoothed}
+
+
+def recorded_point(result: dict[str, Any], method: str, alpha: float | None = None
+                   ) -> dict[str, Any]:
+    """The row of the record's ``alpha_table`` for ``method`` (and ``alpha``)."""
+    for row in result["alpha_table"]:
+        if row["method"] == method and (alpha is None or row["alpha"] == alpha):
+            return row
+    raise KeyError(f"no row {method!r} alpha={alpha!r} in the record")
+
+
+if __name__ == "__main__":  # pragma: no cover -- python -m qtlib.experiments.ch03_design record
+    if sys.argv[1:] != ["record"]:
+        raise SystemExit("usage: python -m qtlib.experiments.ch03_design record")
+    print(record())

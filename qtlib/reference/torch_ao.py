@@ -111,3 +111,56 @@ def torch_ao_quantize_static(model: nn.Module, calibration_batches: Iterable[tor
         if n == 0:
             raise ValueError("calibration_batches is empty")
         return tq.convert(prepared)
+
+
+class QuantizedLinearIsland(nn.Module):
+    """``QuantStub -> nn.Linear (-> ReLU) -> DeQuantStub``: one linear made quantizable in eager
+    mode while everything around it stays float (ch03)."""
+
+    def __init__(self, linear: nn.Linear) -> None:
+        super().__init__()
+        from torch.ao.quantization import DeQuantStub, QuantStub
+
+        self.quant, self.linear, self.dequant = QuantStub(), linear, DeQuantStub()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dequant(self.linear(self.quant(x)))
+
+
+def torch_ao_eager_islands(model: nn.Module, calibration_batches: Iterable[torch.Tensor], *,
+                           backend: str = "x86") -> nn.Module:
+    """torch.ao eager-mode static quantization done the way eager mode asks (ch03).
+
+    Eager mode quantizes exactly the modules that carry a ``qconfig`` and runs every op between
+    a ``QuantStub`` and a ``DeQuantStub`` on quantized tensors. A transformer's LayerNorm, GELU,
+    softmax, attention matmuls, ``torch.cat`` with a float parameter and residual ``+`` have no
+    quantized eager kernel (``+`` would need a ``FloatFunctional``), so here every ``nn.Linear``
+    of a copy of ``model`` becomes a :class:`QuantizedLinearIsland` with the backend's default
+    qconfig (``x86``: HistogramObserver uint8 activations, reduce_range; per-channel int8
+    weights), the rest keeps no qconfig and stays float. Calibrates on the batches (each one
+    input tensor) and converts. Checked with torch 2.13.0.
+    """
+    from torch.ao import quantization as tq
+
+    work = copy.deepcopy(model).eval()
+    names = [n for n, m in work.named_modules() if type(m) is nn.Linear]
+    if not names:
+        raise ValueError("model has no nn.Linear to quantize")
+    qconfig = tq.get_default_qconfig(backend)
+    for name in names:
+        parent, _, child = name.rpartition(".")
+        owner = work.get_submodule(parent) if parent else work
+        island = QuantizedLinearIsland(getattr(owner, child))
+        island.qconfig = qconfig
+        setattr(owner, child, island)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prepared = tq.prepare(work)
+        n = 0
+        with torch.no_grad():
+            for x in calibration_batches:
+                prepared(x)
+                n += 1
+        if n == 0:
+            raise ValueError("calibration_batches is empty")
+        return tq.convert(prepared)

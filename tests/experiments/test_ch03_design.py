@@ -31,3 +31,31 @@ def test_fake_w8a8_restores_the_weights():
     with fake_w8a8(lin, {"0": (float(x.min()), float(x.max()))}, ["0"]):
         y = lin(x)
     assert torch.equal(lin[0].weight, w) and (y - lin(x)).abs().max() < 0.1
+
+
+def test_the_record_matches_a_live_remeasurement():
+    """Two recorded points measured again (seconds): a stale record fails here."""
+    from qtlib.experiments.ch03_design import (
+        DesignConfig,
+        recorded,
+        recorded_point,
+        remeasure,
+    )
+    from qtlib.models import load
+
+    rec = recorded()
+    cfg = DesignConfig(**{k: tuple(v) if isinstance(v, list) else v
+                          for k, v in rec["config"].items()})
+    assert cfg == DesignConfig()
+    live = remeasure(load("minilm"), cfg, alpha=0.5)
+    res = rec["result"]
+    for method, alpha in (("plain static W8A8", None), ("SmoothQuant", 0.5)):
+        row = recorded_point(res, method, alpha)
+        for key in ("cosine_mean", "cosine_min"):
+            assert abs(live[method][key] - row[key]) < 2e-3, (method, key)
+        assert abs(live[method]["sqnr_db"] - row["sqnr_db"]) < 0.2, method
+    # the record is complete: every layer has maxima, a sensitivity and a byte count
+    assert len(res["layers"]) == 36
+    for key in ("act_absmax", "weight_absmax", "sensitivity", "weight_bytes"):
+        assert set(res[key]) == set(res["layers"]), key
+    assert [r["k"] for r in res["mixed_precision"]] == list(cfg.ks)
