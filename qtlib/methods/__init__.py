@@ -9,6 +9,7 @@ The input model is never changed. Include/exclude take fnmatch patterns on modul
 - ptq: ``quantize_dynamic``, ``quantize_static``, ``quantize_weight_only``, ``share_weights``.
 - calibrate: ``calibrate`` (observers on selected modules), ``Calibration``.
 - smoothquant (ch03): ``SmoothQuant``, ``quantize_smoothquant``, ``smooth``.
+- mixed_precision (ch03): ``rank_layers``, ``choose_float_layers`` (import the module).
 - qat: ``prepare_qat``, ``convert_qat``; training: ``finetune``.
 """
 

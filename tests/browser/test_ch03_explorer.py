@@ -52,9 +52,14 @@ def test_smoothquant_explorer_follows_its_controls(page, tmp_path):
         page.wait_for_function(CHANGED.format("src"), arg=[PLOT, plot_first], timeout=30_000)
         flat = page.locator(RESULT).inner_text()
         # another layer from the dropdown
+        plot_flat = page.locator(PLOT).get_attribute("src")
         page.locator(f"{EXPLORER} select").first.select_option(
             "bert.encoder.layer.3.attention.self.query")
         page.wait_for_function(CHANGED.format("innerText"), arg=[RESULT, flat], timeout=30_000)
+        page.wait_for_function(CHANGED.format("src"), arg=[PLOT, plot_flat], timeout=30_000)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.jp-StatusBar-Widget')]"
+            ".some(w => /\\) \\| Idle/.test(w.textContent))", timeout=30_000)
         query = page.locator(RESULT).inner_text()
         path = screenshot(page, "ch03_smoothquant_explorer")
         assert stderr_outputs(page) == []
