@@ -132,9 +132,10 @@ def torch_ao_eager_islands(model: nn.Module, calibration_batches: Iterable[torch
     """torch.ao eager-mode static quantization done the way eager mode asks (ch03).
 
     Eager mode quantizes exactly the modules that carry a ``qconfig`` and runs every op between
-    a ``QuantStub`` and a ``DeQuantStub`` on quantized tensors. A transformer's LayerNorm, GELU,
-    softmax, attention matmuls, ``torch.cat`` with a float parameter and residual ``+`` have no
-    quantized eager kernel (``+`` would need a ``FloatFunctional``), so here every ``nn.Linear``
+    a ``QuantStub`` and a ``DeQuantStub`` on quantized tensors. A transformer's functional ops
+    (``F.gelu``, ``F.softmax``, attention's matmuls, ``torch.cat`` with a float parameter,
+    residual ``+``) have no eager quantized module (``+`` would need a ``FloatFunctional``, the
+    rest a rewrite; LayerNorm has ``nnq.LayerNorm``), so here every ``nn.Linear``
     of a copy of ``model`` becomes a :class:`QuantizedLinearIsland` with the backend's default
     qconfig (``x86``: HistogramObserver uint8 activations, reduce_range; per-channel int8
     weights), the rest keeps no qconfig and stays float. Calibrates on the batches (each one

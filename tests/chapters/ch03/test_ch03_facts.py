@@ -103,6 +103,13 @@ def test_eager_mode_facts(text):
     fusable = {t for key in _DEFAULT_OP_LIST_TO_FUSER_METHOD for t in key}
     assert torch.nn.GELU not in fusable and torch.nn.ReLU in fusable
     assert torch.nn.Linear in fusable
+    from torch.ao.quantization.quantization_mappings import (
+        DEFAULT_STATIC_QUANT_MODULE_MAPPINGS as mapping,
+    )
+
+    assert "LayerNorm has a quantized module (`nnq.LayerNorm`)" in text
+    assert torch.nn.LayerNorm in mapping
+    assert torch.nn.GELU not in mapping and torch.nn.Softmax not in mapping
 
 
 def test_the_paper_is_quoted_as_it_says(text):
