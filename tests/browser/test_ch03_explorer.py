@@ -18,6 +18,8 @@ from browser_lab import (
 EXPLORER = ".qt-smoothquant-explorer"
 RESULT = f"{EXPLORER} .qt-smoothquant-result"
 PLOT = f"{EXPLORER} img"
+IDLE = r"""() => [...document.querySelectorAll('.jp-StatusBar-Widget')]
+             .some(w => /\) \| Idle/.test(w.textContent))"""
 CHANGED = "([sel, old]) => document.querySelector(sel) && document.querySelector(sel).{} !== old"
 
 SETUP = '''
@@ -50,6 +52,9 @@ def test_smoothquant_explorer_follows_its_controls(page, tmp_path):
             "sel => document.querySelector(sel).innerText.includes('alpha=1.00')",
             arg=RESULT, timeout=30_000)
         page.wait_for_function(CHANGED.format("src"), arg=[PLOT, plot_first], timeout=30_000)
+        # the slider sends many values while dragged: let the kernel finish them all
+        page.wait_for_function(IDLE, timeout=30_000)
+        page.wait_for_timeout(1500)
         flat = page.locator(RESULT).inner_text()
         # another layer from the dropdown
         plot_flat = page.locator(PLOT).get_attribute("src")
@@ -57,9 +62,7 @@ def test_smoothquant_explorer_follows_its_controls(page, tmp_path):
             "bert.encoder.layer.3.attention.self.query")
         page.wait_for_function(CHANGED.format("innerText"), arg=[RESULT, flat], timeout=30_000)
         page.wait_for_function(CHANGED.format("src"), arg=[PLOT, plot_flat], timeout=30_000)
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.jp-StatusBar-Widget')]"
-            ".some(w => /\\) \\| Idle/.test(w.textContent))", timeout=30_000)
+        page.wait_for_function(IDLE, timeout=30_000)
         query = page.locator(RESULT).inner_text()
         path = screenshot(page, "ch03_smoothquant_explorer")
         assert stderr_outputs(page) == []

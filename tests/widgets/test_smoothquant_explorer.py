@@ -68,5 +68,8 @@ def test_widget_follows_its_controls(result):
     slider.value = 0.9
     assert box.last_view.alpha == pytest.approx(0.9)
     assert box.last_view.act_ratio_after < first.act_ratio_after
+    png = box.children[2].value
     box.children[0].children[0].value = "bert.encoder.layer.1.intermediate.dense"
     assert box.last_view.layer == "bert.encoder.layer.1.intermediate.dense"
+    assert box.children[2].value != png                               # the plot is redrawn
+    assert "layer.1.intermediate.dense" in box.last_view.description
