@@ -4,14 +4,19 @@ import math
 
 import torch
 
-from qtlib.experiments.ch03_design import DesignConfig, design_measurements, fake_w8a8
+from qtlib.experiments.ch03_design import DesignConfig, fake_w8a8, record, recorded
 
 
 def test_tiny_design_measurements_are_consistent(tmp_path, monkeypatch):
     monkeypatch.setenv("QTLIB_CACHE_DIR", str(tmp_path))
     cfg = DesignConfig(calibration_sentences=4, eval_sentences=8, alphas=(0.5,), ks=(0, 36),
                        batch_size=8)
-    r = design_measurements(cfg, use_cache=False)
+    # through record() and recorded(), as the chapter's record was made and is read
+    path = record(cfg, path=tmp_path / "ch03_design.json")
+    rec = recorded(path)
+    assert rec["config"]["alphas"] == [0.5] and rec["seed"] == 0
+    assert set(rec["versions"]) == {"qtlib", "torch"}
+    r = rec["result"]
     assert len(r["layers"]) == 36
     assert set(r["sensitivity"]) == set(r["layers"])
     first, last = r["mixed_precision"]
