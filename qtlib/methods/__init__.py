@@ -11,6 +11,8 @@ The input model is never changed. Include/exclude take fnmatch patterns on modul
 - gptq (ch04): ``GPTQ`` recipe, ``quantize_gptq``, ``gptq_quantize_weight``, ``gptq_column_update``.
 - saving (ch04): ``save_quantized``, ``load_quantized``, ``build_quantized``,
   ``quantized_layout``.
+- smoothquant (ch03): ``SmoothQuant``, ``quantize_smoothquant``, ``smooth``.
+- mixed_precision (ch03): ``rank_layers``, ``choose_float_layers`` (import the module).
 - qat: ``prepare_qat``, ``convert_qat``; training: ``finetune``.
 """
 
@@ -44,11 +46,13 @@ from qtlib.methods.saving import (
     quantized_layout,
     save_quantized,
 )
+from qtlib.methods.smoothquant import SmoothQuant, quantize_smoothquant, smooth
 from qtlib.methods.training import finetune
 
 __all__ = [
     "GPTQ", "gptq_column_update", "gptq_quantize_weight", "quantize_gptq",
     "build_quantized", "load_quantized", "quantized_layout", "save_quantized",
+    "SmoothQuant", "quantize_smoothquant", "smooth",
     "Calibration", "DynamicInt8", "Float32", "ModuleEntry", "Recipe", "Report", "StaticInt8",
     "WeightOnly", "WeightSharing", "apply", "calibrate", "convert_qat", "finetune",
     "prepare_qat", "quantize_dynamic", "quantize_static", "quantize_weight_only",

@@ -10,12 +10,13 @@ from qtlib.nn.dynamic import DynamicInt8Linear
 from qtlib.nn.embedding import Int8Embedding
 from qtlib.nn.fake_quant import FakeQuantLinear
 from qtlib.nn.lsq import LSQLinear
+from qtlib.nn.smoothed import InputScaledLinear
 from qtlib.nn.static import StaticInt8Linear
 from qtlib.nn.weight_only import WeightOnlyLinear
 from qtlib.nn.weight_shared import WeightSharedLinear, index_bits
 
 __all__ = [
-    "DynamicInt8Linear", "FakeQuantLinear", "Int8Embedding", "LSQLinear", "StaticInt8Linear",
-    "WeightOnlyLinear", "WeightSharedLinear", "index_bits", "int8_matmul",
+    "DynamicInt8Linear", "FakeQuantLinear", "InputScaledLinear", "Int8Embedding", "LSQLinear",
+    "StaticInt8Linear", "WeightOnlyLinear", "WeightSharedLinear", "index_bits", "int8_matmul",
     "quantize_per_token_int8", "state_bytes",
 ]

@@ -15,6 +15,9 @@ show one in a notebook with ``display(plot.figure)``, or in an explorer as PNG b
 - ``channel_outliers(x)``: max |activation| per channel, outliers named (ch05)
 - ``quantization_grid(x, x_hat, levels)``: values with the integer grid, and the error (ch02)
 - ``qat_curves(setting, accuracies, losses, float_accuracy)``: QAT/LSQ training (ch06)
+- ``design.sensitivity_bars``, ``design.size_fidelity_curve``, ``design.migration_ranges``:
+  per-layer sensitivity, mixed precision, SmoothQuant's ranges before/after (ch03; import the
+  module)
 """
 
 from qtlib.plots._common import OKABE_ITO, Plot, figure_png, register_notebook_display

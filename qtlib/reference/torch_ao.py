@@ -117,7 +117,7 @@ def torch_ao_quantize_static_per_layer(model: nn.Module,
                                        calibration_batches: Iterable[torch.Tensor], *,
                                        backend: str = "x86") -> nn.Module:
     """torch.ao eager static int8 done right for a transformer: a copy of ``model`` where every
-    ``nn.Linear`` runs torch.ao's quantized kernel and everything else stays float (ch04).
+    ``nn.Linear`` runs torch.ao's quantized kernel and everything else stays float (ch03, ch04).
 
     What the one-line whole-model call misses, and this does: (1) the quantized engine is set to
     ``backend`` (``torch.backends.quantized.engine``; ``"x86"`` on this CPU, the qconfig and the
@@ -125,8 +125,10 @@ def torch_ao_quantize_static_per_layer(model: nn.Module,
     (QuantStub -> quantized Linear -> DeQuantStub) with ``get_default_qconfig(backend)``
     (HistogramObserver uint8 activations with reduce_range, per-channel symmetric int8 weights),
     so LayerNorm, GELU, softmax, the attention matmuls and the residual ``+`` keep running in
-    float, with no ``FloatFunctional`` needed; (3) ``prepare`` inserts the observers, real
-    ``calibration_batches`` (each one input tensor) fill them in eval mode under ``no_grad``,
+    float, with no ``FloatFunctional`` needed (a transformer's functional ops have no eager
+    quantized module: ``+`` would need a ``FloatFunctional``, the rest a rewrite; LayerNorm has
+    ``nnq.LayerNorm``; ch03 calls these wrapped linears "islands"); (3) ``prepare`` inserts the
+    observers, real ``calibration_batches`` (each one input tensor) fill them in eval mode under ``no_grad``,
     and only then ``convert`` swaps the modules. Raises ``ValueError`` on an unknown engine or
     empty calibration. Checked with torch 2.13.0 / torchao 0.18.0.
     """
