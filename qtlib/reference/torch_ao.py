@@ -129,8 +129,8 @@ def torch_ao_quantize_static_per_layer(model: nn.Module,
     quantized module: ``+`` would need a ``FloatFunctional``, the rest a rewrite; LayerNorm has
     ``nnq.LayerNorm``; ch03 calls these wrapped linears "islands"); (3) ``prepare`` inserts the
     observers, real ``calibration_batches`` (each one input tensor) fill them in eval mode under
-    ``no_grad``, and only then ``convert`` swaps the modules. Raises ``ValueError`` on an unknown engine or
-    empty calibration. Checked with torch 2.13.0 / torchao 0.18.0.
+    ``no_grad``, and only then ``convert`` swaps the modules. Raises ``ValueError`` on an unknown
+    engine or empty calibration. Checked with torch 2.13.0 / torchao 0.18.0.
     """
     from torch.ao import quantization as tq
 
