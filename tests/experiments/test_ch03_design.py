@@ -64,3 +64,34 @@ def test_the_record_matches_a_live_remeasurement():
     for key in ("act_absmax", "weight_absmax", "sensitivity", "weight_bytes"):
         assert set(res[key]) == set(res["layers"]), key
     assert [r["k"] for r in res["mixed_precision"]] == list(cfg.ks)
+
+
+def test_the_emulation_computes_what_static_int8_computes():
+    """fake_w8a8 (one forward per configuration) against the real StaticInt8 recipe (a model
+    copy with StaticInt8Linear): same per-channel int8 weights, same per-tensor activation
+    qparams from the same min-max ranges, so the outputs agree to float rounding."""
+    from qtlib.methods import StaticInt8, apply
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.GELU(),
+                                torch.nn.Linear(32, 8)).eval()
+    calibration = [torch.randn(20, 16) * 3 for _ in range(4)]
+    seen: dict[str, list[torch.Tensor]] = {"0": [], "2": []}
+    hooks = [model[int(n)].register_forward_pre_hook(
+        lambda _m, args, n=n: seen[n].append(args[0].detach())) for n in seen]
+    with torch.no_grad():
+        for x in calibration:
+            model(x)
+    for h in hooks:
+        h.remove()
+    ranges = {n: (float(torch.cat(v).min()), float(torch.cat(v).max())) for n, v in seen.items()}
+    real, _ = apply(model, StaticInt8(observer="minmax"), calibration)
+    x = torch.randn(50, 16) * 3
+    with torch.no_grad(), fake_w8a8(model, ranges, ["0", "2"]):
+        emulated = model(x)
+    with torch.no_grad():
+        exact = real.eval()(x)
+        float_out = model(x)
+    quant_error = (float_out - exact).abs().max()
+    assert quant_error > 1e-3, "the test needs a visible quantization error to be meaningful"
+    assert (emulated - exact).abs().max() < 0.02 * quant_error

@@ -75,19 +75,20 @@ def test_the_written_answer_rubric_matches_the_measured_baseline(nb):
     fp32, dyn = rows.loc["float32"], rows.loc["dynamic_int8 per-token"]
     ao = rows.loc["torch_ao_dynamic per-tensor"]
     assert "about a quarter of" in rubric and "far above 0.99" in rubric
-    assert "above 1.5x" in rubric and "misses the speed budget" in rubric
+    assert "above 1.25x" in rubric and "misses the speed budget" in rubric
     assert 0.2 <= dyn["minilm_size_bytes"] / fp32["minilm_size_bytes"] <= 0.3
     assert dyn["minilm_cos_mean"] >= 0.995
-    # the latency budget of the question (1.5x, same run) is reachable, by the recipe named
-    assert dyn["minilm_speedup"] >= 1.5
-    meets = rows[(rows["minilm_speedup"] >= 1.5) & (rows["minilm_cos_mean"] >= 0.99)
+    # the latency budget of the question (1.25x, same run) is reachable, by the recipe named
+    assert dyn["minilm_speedup"] >= 1.25
+    meets = rows[(rows["minilm_speedup"] >= 1.25) & (rows["minilm_cos_mean"] >= 0.99)
                  & (rows["minilm_size_bytes"] <= fp32["minilm_size_bytes"] / 3)]
     assert "dynamic_int8 per-token" in meets.index
     # static int8 misses the speed budget and, with float embeddings, the size budget
     static = rows.loc["static_int8 minmax"]
-    assert static["minilm_speedup"] < 1.5
+    assert static["minilm_speedup"] < 1.25
     assert static["minilm_size_bytes"] > fp32["minilm_size_bytes"] / 3
-    # torch.ao rejected on fidelity and on size
+    # torch.ao ("nearly as fast") rejected on fidelity and on size
+    assert 0.8 * dyn["minilm_speedup"] <= ao["minilm_speedup"]
     assert ao["minilm_cos_mean"] < dyn["minilm_cos_mean"] - 0.02
     assert ao["minilm_size_bytes"] > 2 * dyn["minilm_size_bytes"]
     # weight sharing and int4 weight-only do not speed up a forward pass on this CPU
@@ -97,7 +98,7 @@ def test_the_written_answer_rubric_matches_the_measured_baseline(nb):
 
 def test_the_question_budget_is_stated_as_a_same_run_speedup(nb):
     question = next(c.source for c in nb.cells if c.source.startswith("### Exercise 7"))
-    assert "1.5x faster" in question and "same run" in question
+    assert "1.25x faster" in question and "same run" in question
     assert "half of today's float32 latency" not in markdown(nb)
 
 
