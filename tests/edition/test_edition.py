@@ -47,9 +47,18 @@ ALLOWED = {
     ("tests/quant/test_affine.py", "s, z = choose_qparams(x, spec)"): "a call of qtlib's API",
     ("tests/quant/test_affine.py", "scale = float(torch.tensor(scale, dtype=torch.float32))"):
         "the float32 rounding of a scale that qtlib.quant documents (ch02)",
+    ("qtlib/eval/quality.py", "return hits / (2 * len(pairs))"):
+        "ch07 retrieval_at_1 re-derives qtlib.eval.paraphrase_retrieval (both directions count)",
+    ("qtlib/experiments/ch03_design.py", "x = args[0].detach()"):
+        "the first line of a forward pre-hook, as ch03's outlier exercise writes one",
+    **{("qtlib/methods/mixed_precision.py", line):
+       "ch03's budgeted choice of float layers re-derives qtlib.methods.mixed_precision"
+       for line in ("if total + extra <= budget_bytes:", "keep.append(name)",
+                    "return ranking, keep", "total += extra")},
 }
 #: generic statements that say nothing about an answer
-IDIOM = re.compile(r"^(for _ in range\(\w+\):|\w+\.(eval|train)\(\)|raise \w+\(|\w+ = [\{\[\(]"
+IDIOM = re.compile(r"^(for _ in range\(\w+\):|\w+\.(eval|train|backward)\(\)|\w+\(\w+\)"
+                   r"|raise \w+\(|\w+ = [\{\[\(]"
                    r"|\w+ = [\w.]+\(\)|from [\w.]+ import [\w, ]+|for \w+ in \w+:"
                    r"|\w+ = torch\.Generator\(\)\.manual_seed\(\d+\))$")
 

@@ -175,17 +175,6 @@ def test_candidates_view_refuses_unknown_axes_and_no_rows():
         cap.candidates_view([], "size", "fidelity")
 
 
-def test_the_artifact_crosses_the_graders_wire_as_plain_data(int8_artifact):
-    import json
-
-    from qtlib.grading import wire
-
-    sent = json.dumps(wire.encode(int8_artifact))
-    assert len(sent) < wire.MAX_MESSAGE
-    back = wire.decode(json.loads(sent))
-    assert cap.artifact_key(back) == cap.artifact_key(int8_artifact)
-
-
 def test_the_record_is_not_stale(int8_artifact):
     """Re-measure the recorded dynamic int8 point (without the slow speed runs)."""
     row = next(r for r in cap.recorded()["candidates"] if r["label"] == "dynamic int8")
