@@ -90,10 +90,8 @@ def record_cache(namespaces: list[str], source: Path, *, dest: Path = RECORDED_D
             for old in target.glob("*.json"):
                 old.unlink()
         target.mkdir(parents=True, exist_ok=True)
-        for entry in entries:
-            json.loads(entry.read_text())  # only well-formed entries are recorded
-            written.append(Path(write_json_atomic(target / entry.name,
-                                                  json.loads(entry.read_text()))))
+        for entry in entries:  # parsed, so only well-formed entries are recorded
+            written.append(write_json_atomic(target / entry.name, json.loads(entry.read_text())))
     return sorted(written)
 
 

@@ -88,3 +88,14 @@ def test_the_record_is_what_the_prose_says(markdown):
     assert "`python -m qtlib.experiments.ch04_ptq\nrecord`" in markdown
     assert record["command"] == "python -m qtlib.experiments.ch04_ptq record"
     assert "to 1e-4 relative" in markdown
+
+
+def test_gptq_sits_below_rtn_at_every_size_in_the_picture(markdown, table):
+    assert "GPTQ's points sit below RTN's at every size" in markdown
+    s = table.set_index(["method", "bits", "group_size"])
+    for bits in ch04_ptq.BITS:
+        for group in (32, 64, 128, "per-channel"):
+            assert s.loc[("GPTQ", bits, group), "bytes_per_weight"] == \
+                s.loc[("RTN", bits, group), "bytes_per_weight"]
+            assert s.loc[("GPTQ", bits, group), "perplexity"] < \
+                s.loc[("RTN", bits, group), "perplexity"], (bits, group)
