@@ -4,10 +4,14 @@ The C++ source ``qtlib/nn/csrc/int8_linear.cpp`` registers, with ``torch.library
 
 - ``torch.ops.qtlib.quantize_per_token_int8(x f32 [M, K]) -> (q int8 [M, K], scale f32 [M, 1])``
 - ``torch.ops.qtlib.dynamic_int8_linear(x f32 [M, K], weight_int8 int8 [N, K],
-  weight_scale f32 [N], bias f32 [N] | None) -> y f32 [M, N]`` (GEMM: ``torch._int_mm``)
-- ``torch.ops.qtlib.dynamic_int8_linear_packed(x f32 [M, K], packed_weight, weight_scale f32 [N],
-  weight_zero_point int64 [N] (zeros), bias f32 [N] | None) -> y f32 [M, N]`` (GEMM: oneDNN
-  ``qlinear_pointwise`` on ``torch.ops.onednn.qlinear_prepack(weight_int8, None)``)
+  weight_scale f32 [N], bias f32 [N] | None, gemm="auto") -> y f32 [M, N]``. The int8 GEMM is
+  oneDNN's ``qlinear_pointwise`` on a copy of the weight prepacked once
+  (``onednn::qlinear_prepack``, cached inside the library per weight tensor, repacked when the
+  weight changes in place, dropped when it is freed) or ``torch._int_mm``; ``gemm="auto"``
+  picks by the number of rows (``_int_mm`` below 64, oneDNN from 64; measured on MiniLM),
+  ``"int_mm"`` / ``"onednn"`` force one (tests compare them). Only ordinary tensors cross the
+  op's boundary, so it has a shape-only fake and ``torch.compile`` traces through it.
+- ``torch.ops.qtlib.int4_weight_only_linear(...)``: see :mod:`qtlib.nn.weight_only`.
 
 They compute the same integers and (to float32 rounding) the same outputs as the readable path
 in :mod:`qtlib.nn._int8`, which the chapters teach; the kernel only fuses the passes.
@@ -153,8 +157,6 @@ def _register_fakes() -> None:
     Without them dynamo cannot run the C++ ops on fake tensors and breaks the graph at every
     linear; with them the whole quantized model is one graph, inductor fuses the float parts
     (attention, LayerNorm, GELU, residuals) and calls the C++ op for each linear. Idempotent.
-    ``dynamic_int8_linear_packed`` takes oneDNN's opaque prepacked weight, which has no fake
-    tensor; compiled models use ``dynamic_int8_linear`` instead (see ``DynamicInt8Linear``).
     """
     if _state.get("fakes"):
         return
@@ -173,7 +175,7 @@ def _define_fakes(lib) -> None:
         return (x.new_empty(x.shape, dtype=torch.int8), x.new_empty((x.shape[0], 1)))
 
     @lib.register_fake("qtlib::dynamic_int8_linear")
-    def _linear_fake(x, weight_int8, weight_scale, bias):
+    def _linear_fake(x, weight_int8, weight_scale, bias, gemm="auto"):
         torch._check(x.shape[1] == weight_int8.shape[1])
         return x.new_empty((x.shape[0], weight_int8.shape[0]), dtype=torch.float32)
 

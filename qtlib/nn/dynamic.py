@@ -38,15 +38,16 @@ class DynamicInt8Linear(nn.Module):
     per call), which the chapters teach, and, when ``make setup`` has compiled it,
     ``torch.ops.qtlib.dynamic_int8_linear`` (``qtlib/nn/csrc/int8_linear.cpp``), which fuses the
     per-token quantization into one pass over ``x`` and the rescale + bias into one pass over the
-    output around the int8 GEMM. The GEMM is oneDNN's ``qlinear_pointwise`` on a weight prepacked
-    once (signed int8 activations, zero-point 0, activation scale 1, so it returns
-    ``acc * weight_scale`` in float32; the per-token scale and bias follow), or ``torch._int_mm``
-    where oneDNN is missing. It produces identical codes and scales and outputs within one output
-    step (float32 rounding of the epilogue; tests/nn check both). Inside
+    output around the int8 GEMM. The GEMM is oneDNN's ``qlinear_pointwise`` on a copy of the weight
+    prepacked once and cached inside the library (signed int8 activations, zero-point 0,
+    activation scale 1, so it returns ``acc * weight_scale`` in float32; the per-token scale and
+    bias follow), or ``torch._int_mm``, whichever is faster for the number of rows (see
+    ``qtlib.nn._kernels``). It produces identical codes and scales and outputs within one output
+    step (float32 rounding of the epilogue; tests/nn check both GEMMs). Inside
     ``qtlib.nn._kernels.disabled()`` (or with ``QTLIB_DISABLE_KERNELS=1``) the readable path runs.
-    Under ``torch.compile`` (``qtlib.nn.compiled.compile_quantized``) a stateless path runs
-    (:meth:`_forward_compiled`): the C++ ``dynamic_int8_linear`` op, which has a shape-only fake,
-    so the whole model traces into one graph; the same integers, outputs within one output step.
+    The op takes only the module's buffers and has a shape-only fake, so under ``torch.compile``
+    (``qtlib.nn.compiled.compile_quantized``) the whole model traces into one graph with the
+    same op at each linear; the same integers, outputs within one output step.
 
     Shapes: ``x [..., in_features]`` float -> ``[..., out_features]`` in ``x``'s dtype.
     """
@@ -110,13 +111,8 @@ class DynamicInt8Linear(nn.Module):
         if self._fast and torch.compiler.is_compiling():
             return self._forward_compiled(x2).reshape(*x.shape[:-1], self.out_features).to(x.dtype)
         if self._fast and x2.shape[0] and self.in_features >= 2 and _kernels.active():
-            packed = self._onednn_weight()
-            if packed is not None:
-                y = torch.ops.qtlib.dynamic_int8_linear_packed(x2, packed[0], self.weight_scale,
-                                                               packed[1], self.bias)
-            else:
-                y = torch.ops.qtlib.dynamic_int8_linear(x2, self.weight_int8, self.weight_scale,
-                                                        self.bias)
+            y = torch.ops.qtlib.dynamic_int8_linear(x2, self.weight_int8, self.weight_scale,
+                                                    self.bias)
             return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
         if self._fast:
             q, s = quantize_per_token_int8(x2, reuse=True)
@@ -131,7 +127,7 @@ class DynamicInt8Linear(nn.Module):
     def _forward_compiled(self, x2: torch.Tensor) -> torch.Tensor:
         """The default spec under ``torch.compile``: ``[M, in]`` float32 -> ``[M, out]``.
 
-        No Python state (no scratch buffers, no prepacked-weight cache), so dynamo traces it
+        No Python state (no scratch buffers), so dynamo traces it
         into the model's one graph: the C++ ``torch.ops.qtlib.dynamic_int8_linear`` (shape-only
         fake in ``qtlib.nn._kernels``) when built, else the readable steps as plain torch ops
         (``torch._int_mm`` with the quantization and epilogue fused by inductor). Same integers
@@ -144,28 +140,6 @@ class DynamicInt8Linear(nn.Module):
         acc = int8_matmul(q, self.weight_int8)
         y = acc.float() * s * self.weight_scale
         return y + self.bias if self.bias is not None else y
-
-    def _onednn_weight(self) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """(oneDNN-prepacked ``weight_int8``, int64 zero-points [out]) or None where unsupported.
-
-        Built on first use from the buffers (and rebuilt when they change), kept outside the
-        state dict: checkpoints and sizes are unchanged.
-        """
-        key = _kernels.version_key(self.weight_int8)
-        cache = self.__dict__.get("_onednn_cache")
-        if cache is None or cache[0] != key:
-            try:
-                packed = (torch.ops.onednn.qlinear_prepack(self.weight_int8, None),
-                          torch.zeros(self.out_features, dtype=torch.int64))
-            except (RuntimeError, AttributeError):  # torch built without oneDNN
-                packed = None
-            cache = self.__dict__["_onednn_cache"] = (key, packed)
-        return cache[1]
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state.pop("_onednn_cache", None)  # derived from the buffers; rebuilt on first use
-        return state
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -66,13 +66,12 @@ def test_kernel_linear_within_one_output_step(m, k, n, seed, bias):
     b = torch.randn(n, generator=g) if bias else None
     q, s = quantize_per_token_int8(x)
     ref = int8_linear(q, None, s, w, ws, b)
-    packed = torch.ops.onednn.qlinear_prepack(w, None)
-    zp = torch.zeros(n, dtype=torch.int64)
     exact = (q.double() @ w.double().t()) * s.double() * ws.double()
     exact = exact + (b.double() if bias else 0.0)
     step = s * ws  # one integer step of the int32 accumulator, in output units [m, n]
     for y in (torch.ops.qtlib.dynamic_int8_linear(x, w, ws, b),
-              torch.ops.qtlib.dynamic_int8_linear_packed(x, packed, ws, zp, b)):
+              torch.ops.qtlib.dynamic_int8_linear(x, w, ws, b, gemm="int_mm"),
+              torch.ops.qtlib.dynamic_int8_linear(x, w, ws, b, gemm="onednn")):
         assert y.shape == (m, n) and y.dtype == torch.float32
         assert bool(((y - ref).abs() <= step).all())
         torch.testing.assert_close(y.double(), exact, rtol=1e-5, atol=1e-5)
@@ -90,6 +89,8 @@ def test_kernel_rejects_bad_input_with_clear_errors(kernel):
         kernel.dynamic_int8_linear(torch.zeros(2, 1), w[:, :1].contiguous(), ws, None)
     with pytest.raises(RuntimeError, match="weight_scale"):
         kernel.dynamic_int8_linear(torch.zeros(2, 8), w, torch.ones(3), None)
+    with pytest.raises(RuntimeError, match="gemm must be"):
+        kernel.dynamic_int8_linear(torch.zeros(2, 8), w, ws, None, gemm="fbgemm")
 
 
 @needs_kernel
@@ -116,23 +117,47 @@ def test_module_fast_and_readable_paths_agree(kernel):
 
 
 @needs_kernel
-def test_prepacked_weight_is_cached_outside_the_state_dict(kernel):
+@pytest.mark.parametrize("rows", [5, 96])  # both sides of the GEMM choice
+def test_prepacked_weight_follows_the_weight_it_was_packed_from(kernel, rows):
+    """oneDNN's packed copy lives in the library, keyed by the weight tensor: the state dict is
+    unchanged, copies and reloads compute the same, and an in-place change or a new weight is
+    never served a stale packed copy."""
     import copy
     import io
 
     torch.manual_seed(2)
     mod = DynamicInt8Linear.from_float(nn.Linear(64, 24))
     keys = set(mod.state_dict())
-    x = torch.randn(5, 64)
+    x = torch.randn(rows, 64)
     y = mod(x)
-    assert mod.__dict__["_onednn_cache"][1] is not None  # the oneDNN path really ran
+    with _kernels.disabled():
+        ref = mod(x)
+    assert bool(((y - ref).abs() <= 1e-3).all())
     assert set(mod.state_dict()) == keys
     for clone in (copy.deepcopy(mod), torch.load(_saved(mod, io.BytesIO()), weights_only=False)):
-        assert "_onednn_cache" not in clone.__dict__
         assert torch.equal(clone(x), y)
     other = DynamicInt8Linear.from_float(nn.Linear(64, 24))
-    mod.load_state_dict(other.state_dict())  # in-place copy: the cache must notice
+    mod.load_state_dict(other.state_dict())  # in-place copy: the packed copy must follow
     assert torch.equal(mod(x), other(x))
+    with torch.no_grad():
+        mod.weight_int8.neg_()               # in place, no copy from elsewhere
+    with _kernels.disabled():
+        expected = mod(x)
+    assert torch.allclose(mod(x), expected, atol=1e-3)
+    for _ in range(3):                       # weights freed and new ones made: never stale
+        fresh = DynamicInt8Linear.from_float(nn.Linear(64, 24))
+        with _kernels.disabled():
+            expected = fresh(x)
+        assert torch.allclose(fresh(x), expected, atol=1e-3)
+        del fresh
+    with torch.inference_mode():             # inference tensors cannot be keyed: _int_mm
+        frozen = DynamicInt8Linear.from_float(nn.Linear(64, 24))
+        assert torch.allclose(frozen(x), frozen(x), atol=0)
+        assert torch.ops.qtlib.dynamic_int8_linear(x, frozen.weight_int8, frozen.weight_scale,
+                                                   frozen.bias).shape == (rows, 24)
+        with pytest.raises(RuntimeError, match="inference tensor"):
+            torch.ops.qtlib.dynamic_int8_linear(x, frozen.weight_int8, frozen.weight_scale,
+                                                frozen.bias, gemm="onednn")
 
 
 def _saved(module, buffer):
@@ -247,3 +272,39 @@ def test_int4_one_call_kernel_equals_the_python_bfloat16_path(monkeypatch):
         y_python = mod(x)
     assert y.shape == (2, 9, 96)
     assert torch.equal(y, y_python)
+
+
+@needs_kernel
+@settings(max_examples=25, deadline=None)
+@given(m=st.integers(1, 80), groups=st.integers(1, 6), group_size=st.sampled_from([2, 8, 32, 64]),
+       n=st.integers(1, 40), seed=st.integers(0, 10_000), bias=st.booleans())
+def test_int4_dequantize_then_bfloat16_gemm_equals_the_readable_path(m, groups, group_size, n,
+                                                                     seed, bias):
+    """``int4_dequant_linear`` (many rows) reads qtlib's own packed codes: every nibble in the
+    right place (vectorized 32 at a time, then one by one), within bfloat16 rounding."""
+    assert _kernels.available()
+    torch.manual_seed(seed)
+    k = groups * group_size
+    mod = WeightOnlyLinear.from_float(nn.Linear(k, n, bias=bias), num_bits=4,
+                                      group_size=group_size)
+    x = torch.randn(m, k)
+    fast = torch.ops.qtlib.int4_dequant_linear(x, mod.weight_packed, mod.weight_scale,
+                                               group_size, mod.bias)
+    with _kernels.disabled():
+        slow = mod(x)
+    bound = 3 * 2.0 ** -8 * (x.abs() @ mod.dequantized_weight().abs().t()) + 1e-5
+    assert bool(((fast - slow).abs() <= bound).all())
+
+
+@needs_kernel
+def test_int4_dequantize_kernel_rejects_bad_input_with_clear_errors(kernel):
+    mod = WeightOnlyLinear.from_float(nn.Linear(64, 8), num_bits=4, group_size=32)
+    x = torch.randn(3, 64)
+    with pytest.raises(RuntimeError, match="weight_packed is"):
+        kernel.int4_dequant_linear(torch.randn(3, 62), mod.weight_packed, mod.weight_scale, 32,
+                                   None)
+    with pytest.raises(RuntimeError, match="group_size must divide"):
+        kernel.int4_dequant_linear(x, mod.weight_packed, mod.weight_scale, 48, None)
+    with pytest.raises(RuntimeError, match="weight_scale must be"):
+        kernel.int4_dequant_linear(x, mod.weight_packed, mod.weight_scale[:, :1].contiguous(), 32,
+                                   None)
