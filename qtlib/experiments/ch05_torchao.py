@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import time
-import warnings
 from typing import Any
 
 import torch
@@ -65,28 +64,24 @@ def measure(settings: dict[str, Any] = SETTINGS) -> dict[str, Any]:
     for name, build in builders.items():
         start = time.perf_counter()
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model = build()
-                with torch.inference_mode():
-                    model(**inputs)                       # compiles, for the compiled variant
+            model = build()
+            with torch.inference_mode():
+                model(**inputs)                           # compiles, for the compiled variant
         except Exception as error:  # a variant that fails is reported, not fatal
             errors[name] = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
             continue
         prepare_s[name] = time.perf_counter() - start
         variants[name] = model
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        timing = compare_latency(variants, inputs, threads=settings["threads"],
-                                 budget_s=settings["budget_s"] * len(variants) / 2)
-        rows = []
-        for name, model in variants.items():
-            with torch.inference_mode():
-                out = torch.cat([model(**b) for b in batches])
-            rows.append({"variant": name, "median_ms": timing.records[name].median_ms,
-                         "speedup": timing.speedups[name],
-                         "cos_mean": fidelity(reference, out)["cosine_mean"],
-                         "prepare_s": prepare_s[name]})
+    timing = compare_latency(variants, inputs, threads=settings["threads"],
+                             budget_s=settings["budget_s"] * len(variants) / 2)
+    rows = []
+    for name, model in variants.items():
+        with torch.inference_mode():
+            out = torch.cat([model(**b) for b in batches])
+        rows.append({"variant": name, "median_ms": timing.records[name].median_ms,
+                     "speedup": timing.speedups[name],
+                     "cos_mean": fidelity(reference, out)["cosine_mean"],
+                     "prepare_s": prepare_s[name]})
     return {"rows": rows, "errors": errors}
 
 

@@ -7,8 +7,6 @@ CPUs without VNNI cannot saturate int16; ``"qnnpack"`` (ARM) keeps the full 0 to
 
 from __future__ import annotations
 
-import warnings
-
 
 def torch_ao_default_ranges(backend: str = "x86") -> dict[str, object]:
     """Effective integer ranges of ``torch.ao.quantization.get_default_qconfig(backend)``.
@@ -18,12 +16,10 @@ def torch_ao_default_ranges(backend: str = "x86") -> dict[str, object]:
     """
     if backend not in ("x86", "fbgemm", "qnnpack", "onednn"):
         raise ValueError(f"backend must be 'x86', 'fbgemm', 'qnnpack' or 'onednn', got {backend!r}")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from torch.ao import quantization as tq
+    from torch.ao import quantization as tq  # its deprecation notice: qtlib's warnings policy
 
-        qconfig = tq.get_default_qconfig(backend)
-        act, weight = qconfig.activation(), qconfig.weight()
+    qconfig = tq.get_default_qconfig(backend)
+    act, weight = qconfig.activation(), qconfig.weight()
     return {"backend": backend, "activation_dtype": str(act.dtype),
             "activation_range": (int(act.quant_min), int(act.quant_max)),
             "activation_reduce_range": bool(act.reduce_range),

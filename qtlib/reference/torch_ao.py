@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import warnings
 from collections.abc import Iterable, Iterator
 
 import torch
@@ -64,9 +63,7 @@ def torch_ao_quantize_dynamic(model: nn.Module, *, dtype: torch.dtype = torch.qi
     if type(m) is nn.Linear:
         m = _Wrap(m)
     spec = {nn.Linear: per_channel_dynamic_qconfig} if per_channel else {nn.Linear}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return quantize_dynamic(m, spec, dtype=dtype).train(model.training)
+    return quantize_dynamic(m, spec, dtype=dtype).train(model.training)
 
 
 class _EagerStatic(nn.Module):
@@ -100,17 +97,15 @@ def torch_ao_quantize_static(model: nn.Module, calibration_batches: Iterable[tor
 
     wrapped = _EagerStatic(copy.deepcopy(model)).eval()
     wrapped.qconfig = tq.get_default_qconfig(backend)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        prepared = tq.prepare(wrapped)
-        n = 0
-        with torch.no_grad():
-            for x in calibration_batches:
-                prepared(x)
-                n += 1
-        if n == 0:
-            raise ValueError("calibration_batches is empty")
-        return tq.convert(prepared)
+    prepared = tq.prepare(wrapped)
+    n = 0
+    with torch.no_grad():
+        for x in calibration_batches:
+            prepared(x)
+            n += 1
+    if n == 0:
+        raise ValueError("calibration_batches is empty")
+    return tq.convert(prepared)
 
 
 def torch_ao_quantize_static_per_layer(model: nn.Module,
