@@ -7,7 +7,7 @@ Reusable pieces for every chapter's explorer test:
 - :func:`running_lab` -- JupyterLab started as ``make lab`` does (:func:`qtlib.lab.lab_command`)
   on a free port with a token, serving a folder; stopped by its PID afterwards;
 - :func:`open_notebook`, :func:`run_all_cells`, :func:`move_slider`, :func:`text_of`,
-  :func:`screenshot`.
+  :func:`screenshot`, and :func:`explorer_in_lab`, the opening every explorer test shares.
 
 Fixtures built on them live in ``tests/browser/conftest.py`` (``lab``, ``page``).
 """
@@ -119,6 +119,23 @@ def explorer_course(tmp_path: Path, setup: str) -> Path:
                                  "language": "python"}
     nbformat.write(nb, course / "explorer.ipynb")
     return course
+
+
+@contextmanager
+def explorer_in_lab(page, tmp_path: Path, setup: str, *ready: str) -> Iterator[None]:
+    """The opening every explorer test shares: a course with ``explorer.ipynb`` (``setup``) in a
+    running JupyterLab, the notebook opened and run, each ``ready`` selector waited for (the first
+    up to 60 s, the others 30 s), nothing on stderr. The block then drives the widget; stderr is
+    checked again when it ends."""
+    course = explorer_course(tmp_path, setup)
+    with running_lab(course) as lab:
+        open_notebook(page, lab, "explorer.ipynb")
+        run_all_cells(page)
+        for i, selector in enumerate(ready):
+            page.wait_for_selector(selector, timeout=60_000 if i == 0 else 30_000)
+        assert stderr_outputs(page) == []
+        yield
+        assert stderr_outputs(page) == []
 
 
 def open_notebook(page, lab: Lab, path: str, timeout_ms: int = 120_000) -> None:

@@ -7,11 +7,8 @@ are computed here with the same callback.
 
 import pytest
 from browser_lab import (
-    explorer_course,
+    explorer_in_lab,
     move_slider,
-    open_notebook,
-    run_all_cells,
-    running_lab,
     screenshot,
     stderr_outputs,
 )
@@ -42,13 +39,7 @@ def headline(preset: str, **changes: int) -> str:
 
 @pytest.mark.browser
 def test_anatomy_explorer_follows_the_presets_and_the_sliders(page, tmp_path):
-    course = explorer_course(tmp_path, SETUP)
-    with running_lab(course) as lab:
-        open_notebook(page, lab, "explorer.ipynb")
-        run_all_cells(page)
-        page.wait_for_selector(SUMMARY, timeout=60_000)
-        page.wait_for_selector(PLOT, timeout=30_000)       # the stacked bars are drawn
-        assert stderr_outputs(page) == []
+    with explorer_in_lab(page, tmp_path, SETUP, SUMMARY, PLOT):
         first = page.locator(SUMMARY).inner_text()
         plot_first = page.locator(PLOT).get_attribute("src")
         page.locator(f"{EXPLORER} .qt-anatomy-preset select").select_option("TinyGPT")

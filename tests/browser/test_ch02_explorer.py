@@ -7,11 +7,8 @@ notebook tests run); the widget and callback code are the chapter's.
 
 import pytest
 from browser_lab import (
-    explorer_course,
+    explorer_in_lab,
     move_slider,
-    open_notebook,
-    run_all_cells,
-    running_lab,
     screenshot,
     stderr_outputs,
 )
@@ -37,13 +34,7 @@ def _sqnr(text: str) -> float:
 
 @pytest.mark.browser
 def test_quant_grid_explorer_follows_its_controls(page, tmp_path):
-    course = explorer_course(tmp_path, SETUP)
-    with running_lab(course) as lab:
-        open_notebook(page, lab, "explorer.ipynb")
-        run_all_cells(page)
-        page.wait_for_selector(RESULT, timeout=60_000)
-        page.wait_for_selector(PLOT, timeout=30_000)
-        assert stderr_outputs(page) == []
+    with explorer_in_lab(page, tmp_path, SETUP, RESULT, PLOT):
         first = page.locator(RESULT).inner_text()
         plot_first = page.locator(PLOT).get_attribute("src")
         # granularity dropdown (the second select): per-token

@@ -6,11 +6,8 @@ runs, so the notebook here is the chapter's own explorer cell.
 
 import pytest
 from browser_lab import (
-    explorer_course,
+    explorer_in_lab,
     move_slider,
-    open_notebook,
-    run_all_cells,
-    running_lab,
     screenshot,
     stderr_outputs,
 )
@@ -37,13 +34,7 @@ def _ratio_after(text: str) -> float:
 
 @pytest.mark.browser
 def test_smoothquant_explorer_follows_its_controls(page, tmp_path):
-    course = explorer_course(tmp_path, SETUP)
-    with running_lab(course) as lab:
-        open_notebook(page, lab, "explorer.ipynb")
-        run_all_cells(page)
-        page.wait_for_selector(RESULT, timeout=60_000)
-        page.wait_for_selector(PLOT, timeout=30_000)
-        assert stderr_outputs(page) == []
+    with explorer_in_lab(page, tmp_path, SETUP, RESULT, PLOT):
         first = page.locator(RESULT).inner_text()
         plot_first = page.locator(PLOT).get_attribute("src")
         # alpha slider to its right end: alpha 1 flattens the activation completely

@@ -7,10 +7,7 @@ browser sees the chapter's real numbers without waiting for a measurement.
 
 import pytest
 from browser_lab import (
-    explorer_course,
-    open_notebook,
-    run_all_cells,
-    running_lab,
+    explorer_in_lab,
     screenshot,
     stderr_outputs,
 )
@@ -34,12 +31,7 @@ def _perplexity(text: str) -> float:
 
 @pytest.mark.browser
 def test_gptq_explorer_follows_its_controls(page, tmp_path):
-    course = explorer_course(tmp_path, SETUP)
-    with running_lab(course) as lab:
-        open_notebook(page, lab, "explorer.ipynb")
-        run_all_cells(page)
-        page.wait_for_selector(RESULT, timeout=60_000)
-        assert stderr_outputs(page) == []
+    with explorer_in_lab(page, tmp_path, SETUP, RESULT):
         first = page.locator(RESULT).inner_text()
         # bits dropdown (the first select): int3
         page.locator(f"{EXPLORER} select").first.select_option(label="3")

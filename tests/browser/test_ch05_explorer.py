@@ -6,10 +6,7 @@ the full sweep, which the notebook tests run); the widget code is the chapter's.
 
 import pytest
 from browser_lab import (
-    explorer_course,
-    open_notebook,
-    run_all_cells,
-    running_lab,
+    explorer_in_lab,
     screenshot,
     stderr_outputs,
 )
@@ -40,12 +37,7 @@ tradeoff_widget(table)
 
 @pytest.mark.browser
 def test_tradeoff_explorer_follows_the_dropdowns(page, tmp_path):
-    course = explorer_course(tmp_path, SETUP)
-    with running_lab(course) as lab:
-        open_notebook(page, lab, "explorer.ipynb")
-        run_all_cells(page)
-        page.wait_for_selector(CHOICE, timeout=60_000)
-        assert stderr_outputs(page) == []
+    with explorer_in_lab(page, tmp_path, SETUP, CHOICE):
         before = page.locator(CHOICE).inner_text()
         assert before == "dynamic_int8 per-token: on the Pareto front"
         page.wait_for_selector(PLOT, timeout=30_000)   # the plot is drawn

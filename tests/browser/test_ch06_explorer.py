@@ -6,10 +6,7 @@ the widget and callback code are the chapter's.
 
 import pytest
 from browser_lab import (
-    explorer_course,
-    open_notebook,
-    run_all_cells,
-    running_lab,
+    explorer_in_lab,
     screenshot,
     stderr_outputs,
 )
@@ -32,13 +29,7 @@ qat_widget(ch06_qat.recorded_table(record), record["float_accuracy"], setting="W
 
 @pytest.mark.browser
 def test_qat_explorer_follows_its_controls(page, tmp_path):
-    course = explorer_course(tmp_path, SETUP)
-    with running_lab(course) as lab:
-        open_notebook(page, lab, "explorer.ipynb")
-        run_all_cells(page)
-        page.wait_for_selector(RESULT, timeout=60_000)
-        page.wait_for_selector(PLOT, timeout=30_000)
-        assert stderr_outputs(page) == []
+    with explorer_in_lab(page, tmp_path, SETUP, RESULT, PLOT):
         first = page.locator(RESULT).inner_text()
         plot_first = page.locator(PLOT).get_attribute("src")
         page.locator(f"{EXPLORER} select").nth(1).select_option(label="post-training (no training)")

@@ -6,10 +6,7 @@ measures them, which the notebook tests run); the widget and callback code are t
 
 import pytest
 from browser_lab import (
-    explorer_course,
-    open_notebook,
-    run_all_cells,
-    running_lab,
+    explorer_in_lab,
     screenshot,
     stderr_outputs,
 )
@@ -33,12 +30,7 @@ cap.candidates_explorer(rows, "size", "fidelity", highlight="dynamic int8")
 
 @pytest.mark.browser
 def test_candidates_explorer_follows_the_dropdowns(page, tmp_path):
-    course = explorer_course(tmp_path, SETUP)
-    with running_lab(course) as lab:
-        open_notebook(page, lab, "explorer.ipynb")
-        run_all_cells(page)
-        page.wait_for_selector(CHOICE, timeout=60_000)
-        assert stderr_outputs(page) == []
+    with explorer_in_lab(page, tmp_path, SETUP, CHOICE):
         before = page.locator(CHOICE).inner_text()
         page.wait_for_selector(PLOT, timeout=30_000)
         plot_before = page.locator(PLOT).get_attribute("src")
