@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from qtlib.utils.cache import RECORDED_DIR, record_cache
@@ -24,15 +25,22 @@ RECORDED_NAMESPACES: dict[str, tuple[str, ...]] = {
 }
 
 
-def record(chapter: str, solutions: Path, *, timeout_s: int = 3600) -> list[Path]:
+def record(chapter: str, solutions: Path, *, timeout_s: int = 3600,
+           namespaces: Sequence[str] | None = None, dest: Path = RECORDED_DIR) -> list[Path]:
     """Execute ``solutions/<chapter>/<chapter>.ipynb`` cold and record its namespaces.
 
-    Returns the recorded files. Raises ``KeyError`` naming the known chapters if ``chapter``
-    records nothing, and nbclient's ``CellExecutionError`` if a cell fails.
+    ``namespaces`` defaults to the chapter's entry of :data:`RECORDED_NAMESPACES`; ``dest`` to
+    the package's record folder. The caller's ``QTLIB_CACHE_DIR`` and ``QTLIB_IGNORE_RECORDED``
+    are restored afterwards, also when a cell fails. Returns the recorded files. Raises
+    ``KeyError`` naming the known chapters if ``chapter`` records nothing, and nbclient's
+    ``CellExecutionError`` if a cell fails.
     """
-    if chapter not in RECORDED_NAMESPACES:
-        raise KeyError(f"chapter {chapter!r} records nothing; known: {sorted(RECORDED_NAMESPACES)}"
-                       " (add its namespaces to qtlib.experiments.record.RECORDED_NAMESPACES)")
+    if namespaces is None:
+        if chapter not in RECORDED_NAMESPACES:
+            raise KeyError(f"chapter {chapter!r} records nothing; known: "
+                           f"{sorted(RECORDED_NAMESPACES)} (add its namespaces to "
+                           "qtlib.experiments.record.RECORDED_NAMESPACES)")
+        namespaces = RECORDED_NAMESPACES[chapter]
     import nbformat
     from nbclient import NotebookClient
 
@@ -50,7 +58,7 @@ def record(chapter: str, solutions: Path, *, timeout_s: int = 3600) -> list[Path
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-        return record_cache(list(RECORDED_NAMESPACES[chapter]), Path(tmp), dest=RECORDED_DIR)
+        return record_cache(list(namespaces), Path(tmp), dest=Path(dest))
 
 
 def main(argv: list[str] | None = None) -> int:
