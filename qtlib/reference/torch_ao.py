@@ -97,7 +97,17 @@ def torch_ao_quantize_static(model: nn.Module, calibration_batches: Iterable[tor
 
     wrapped = _EagerStatic(copy.deepcopy(model)).eval()
     wrapped.qconfig = tq.get_default_qconfig(backend)
-    prepared = tq.prepare(wrapped)
+    return _prepare_calibrate_convert(wrapped, calibration_batches)
+
+
+def _prepare_calibrate_convert(model: nn.Module,
+                               calibration_batches: Iterable[torch.Tensor]) -> nn.Module:
+    """torch.ao's eager static steps on a model whose qconfigs are set: ``prepare`` (observers),
+    the batches through it under ``no_grad``, ``convert``. ValueError if there is no batch.
+    torch.ao's deprecation notices are filtered by qtlib's one warnings policy."""
+    from torch.ao import quantization as tq
+
+    prepared = tq.prepare(model)
     n = 0
     with torch.no_grad():
         for x in calibration_batches:
@@ -146,13 +156,4 @@ def torch_ao_quantize_static_per_layer(model: nn.Module,
                 wrap(child)
 
     wrap(m)
-    # torch.ao's deprecation warnings are filtered by qtlib's one policy (qtlib.utils)
-    prepared = tq.prepare(m)
-    n = 0
-    with torch.no_grad():
-        for x in calibration_batches:
-            prepared(x)
-            n += 1
-    if n == 0:
-        raise ValueError("calibration_batches is empty")
-    return tq.convert(prepared).eval()
+    return _prepare_calibrate_convert(m, calibration_batches).eval()
