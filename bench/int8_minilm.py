@@ -215,6 +215,7 @@ def main(argv: list[str] | None = None) -> dict:
             "r_int_mm": gemm["int_mm"], "r_onednn": gemm.get("onednn"),
             "ceiling": 1.0 / ((1.0 - share) + share / r),
             "compiled_first_call_s": compile_s,
+            "qtlib_lead": qtlib_lead(cmp.speedups),
         }
         results["shapes"][key] = row
         print(f"{key:>7}: " + "  ".join(f"{k} {v:.2f}x" for k, v in cmp.speedups.items())
@@ -256,6 +257,14 @@ def main(argv: list[str] | None = None) -> dict:
     return results
 
 
+def qtlib_lead(speedups: dict[str, float]) -> float:
+    """Fastest qtlib int8 variant (eager or compiled) over the fastest non-qtlib int8 variant of
+    the same run: at least 1 when qtlib's int8 leads the room at that shape."""
+    ours = [v for k, v in speedups.items() if k.startswith("qtlib_int8")]
+    theirs = [v for k, v in speedups.items() if k.startswith(("torch_ao", "torchao"))]
+    return max(ours) / max(theirs) if ours and theirs else float("nan")
+
+
 def print_tables(results: dict) -> None:
     """Speed vs fp32 per shape (one column per shape), then size and fidelity per variant."""
     shapes = list(results["shapes"])
@@ -265,6 +274,8 @@ def print_tables(results: dict) -> None:
     for n in names:
         print(f"{n:<24}" + "".join(f"{results['shapes'][s]['speedup_vs_fp32'][n]:>8.2f}x"
                                    for s in shapes))
+    print(f"{'qtlib int8 lead':<24}" + "".join(
+        f"{results['shapes'][s]['qtlib_lead']:>8.2f}x" for s in shapes))
     print(f"{'ceiling (eager, prof.)':<24}" + "".join(
         f"{results['shapes'][s]['ceiling']:>8.2f}x" for s in shapes))
     for n in next(iter(results["shapes"].values()))["compiled_first_call_s"]:
