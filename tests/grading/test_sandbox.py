@@ -216,7 +216,8 @@ def test_an_answer_that_ends_or_exhausts_its_process_scores_zero_and_the_judge_l
     assert took < seconds + 15
     assert after["score"] == 1.0, after["message"]
     if use is not None:
-        assert hosts.started == (2 if what in KILL_THE_HOST else 1)
+        # under unshare the host is the pid namespace's init, which its children cannot kill
+        assert hosts.started == (2 if what in KILL_THE_HOST and MODE == "bwrap" else 1)
     deadline = time.monotonic() + 10  # the kernel reaps a dead pid namespace asynchronously
     while _worker_processes() and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -282,8 +283,14 @@ def attempt():
             fds[fd] = os.readlink("/proc/self/fd/" + fd)
         except OSError:  # the listing's own, closed by now
             pass
-    return {"threads": torch.get_num_threads(), "sum": float(torch.ones(4, 4).matmul(
-                torch.ones(4)).sum()), "python threads": threading.active_count(),
+    try:
+        with open("/proc/%d/mem" % os.getppid(), "rb") as fh:
+            host = "read " + str(len(fh.read(1)))
+    except OSError:
+        host = "blocked"
+    total = float(torch.ones(4, 4).matmul(torch.ones(4)).sum())
+    return {"host memory": host, "threads": torch.get_num_threads(), "sum": total,
+            "python threads": threading.active_count(),
             "sockets": sum(t.startswith("socket:") for t in fds.values()),
             "pipes": sum(t.startswith("pipe:") for t in fds.values()),
             "fds": len(fds), "cwd": sorted(os.listdir(".")), "session": os.getsid(0) == os.getpid(),
@@ -299,6 +306,10 @@ def test_a_forked_worker_has_its_own_channel_folder_session_and_one_thread(sink)
                 for _ in range(2)]
         assert hosts.started == 1
     assert [r["score"] for r in rows] == [1.0, 1.0], rows
+    # the host is not dumpable: its children cannot read or ptrace it (under unshare they are
+    # root with every capability: no such claim there)
+    host = sink.got.pop("host memory")
+    assert host == "blocked" or MODE != "bwrap", host
     assert sink.got == {"threads": 1, "sum": 16.0, "python threads": 1, "sockets": 1, "pipes": 0,
                         "fds": 4,  # stdin, stdout, stderr (/dev/null) and its channel
                         "cwd": ["mine.txt"],  # not the previous exercise's file
