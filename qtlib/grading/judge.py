@@ -1,13 +1,15 @@
 """The judge: scores one submission in the grader's own clean process.
 
-For each exercise, a fresh sandboxed worker (:mod:`qtlib.grading.sandbox`,
-:mod:`qtlib.grading.worker`) runs the prelude and the learner's answer cell. The judge then
-executes the INSTRUCTOR's test cells (visible and hidden parts, from solutions/) with ``exec``
-in a namespace of its own where each name the answer defines is a proxy of the worker
-(:class:`AnswerFunction`, :class:`AnswerObject`) or a plain value. Values cross only as plain
-data (:mod:`qtlib.grading.wire`); objects of the test cell (a model, a loader, a fake clock) go
-to the worker as handles whose operations run here, on the real object. The checks the tests
-call are this process's ``qtlib.grading.checks``: nothing the learner's code does reaches them.
+For each exercise, a fresh worker (:mod:`qtlib.grading.worker`, forked by the notebook's
+sandboxed host, :mod:`qtlib.grading.hosts`; or a sandboxed process of its own where the sandbox
+has no pid namespace, :mod:`qtlib.grading.sandbox`) runs the prelude and the learner's answer
+cell. The judge then executes the INSTRUCTOR's test cells (visible and hidden parts, from
+solutions/) with ``exec`` in a namespace of its own where each name the answer defines is a
+proxy of the worker (:class:`AnswerFunction`, :class:`AnswerObject`) or a plain value. Values
+cross only as plain data (:mod:`qtlib.grading.wire`); objects of the test cell (a model, a
+loader, a fake clock) go to the worker as handles whose operations run here, on the real
+object. The checks the tests call are this process's ``qtlib.grading.checks``: nothing the
+learner's code does reaches them.
 
 Each test cell scores all or nothing; a failing cell keeps one sentence (the first failing
 check's message and hint, or the reason the worker stopped), never code or an expected value.

@@ -1,4 +1,4 @@
-"""Start a worker (learner code) in the strongest sandbox this machine offers.
+"""Start a worker, or a worker host (:mod:`qtlib.grading.host`), in the strongest sandbox here.
 
 Layers, strongest first (docs/GRADING.md says what each one defends):
 
