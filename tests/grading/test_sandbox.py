@@ -174,6 +174,11 @@ ENDINGS = {
         "import os\ndef attempt():\n    os.kill(os.getppid(), 9)\n"
         "    if os.getpid() < 100:  # only inside a pid namespace, never on the host\n"
         "        os.kill(-1, 9)\n    return 2\n", None),
+    "stops its host": (
+        "import os\ndef attempt():\n"
+        "    if os.getpid() < 100:  # only inside a pid namespace, never on the host\n"
+        "        os.kill(os.getppid(), 19)  # SIGSTOP: the host cannot answer any more\n"
+        "    return 2\n", None),
     "kills everyone": (
         "import os\ndef attempt():\n"
         "    if os.getpid() < 100:  # only inside a pid namespace, never on the host\n"
@@ -194,7 +199,7 @@ ENDINGS = {
 HONEST = ("def attempt():\n    return 1\n",
           "from qtlib.grading import check_equal\ncheck_equal(attempt(), 1, name='attempt')\n")
 #: Endings that kill the host: the judge needs a fresh host for the next exercise.
-KILL_THE_HOST = ("kills its parent and everyone", "kills everyone")
+KILL_THE_HOST = ("kills its parent and everyone", "kills everyone", "stops its host")
 
 
 @pytest.mark.parametrize("what", list(ENDINGS))
