@@ -185,8 +185,9 @@ class HostedWorker:
         try:
             reply = self._ask("end", 0.0)
             code, others = _int(reply, "code"), _int(reply, "others")
-        except HostLost:
+        except HostLost:  # the sandbox is killed: so is this child
             self.hosts.discard(self.host)
+            self.code = -9 if self.code is None else self.code
             return
         if self.code is None:
             self.code = code
