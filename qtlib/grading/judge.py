@@ -1,13 +1,15 @@
 """The judge: scores one submission in the grader's own clean process.
 
-For each exercise, a fresh sandboxed worker (:mod:`qtlib.grading.sandbox`,
-:mod:`qtlib.grading.worker`) runs the prelude and the learner's answer cell. The judge then
-executes the INSTRUCTOR's test cells (visible and hidden parts, from solutions/) with ``exec``
-in a namespace of its own where each name the answer defines is a proxy of the worker
-(:class:`AnswerFunction`, :class:`AnswerObject`) or a plain value. Values cross only as plain
-data (:mod:`qtlib.grading.wire`); objects of the test cell (a model, a loader, a fake clock) go
-to the worker as handles whose operations run here, on the real object. The checks the tests
-call are this process's ``qtlib.grading.checks``: nothing the learner's code does reaches them.
+For each exercise, a fresh worker (:mod:`qtlib.grading.worker`, forked by the notebook's
+sandboxed host, :mod:`qtlib.grading.hosts`; or a sandboxed process of its own where the sandbox
+has no pid namespace, :mod:`qtlib.grading.sandbox`) runs the prelude and the learner's answer
+cell. The judge then executes the INSTRUCTOR's test cells (visible and hidden parts, from
+solutions/) with ``exec`` in a namespace of its own where each name the answer defines is a
+proxy of the worker (:class:`AnswerFunction`, :class:`AnswerObject`) or a plain value. Values
+cross only as plain data (:mod:`qtlib.grading.wire`); objects of the test cell (a model, a
+loader, a fake clock) go to the worker as handles whose operations run here, on the real
+object. The checks the tests call are this process's ``qtlib.grading.checks``: nothing the
+learner's code does reaches them.
 
 Each test cell scores all or nothing; a failing cell keeps one sentence (the first failing
 check's message and hint, or the reason the worker stopped), never code or an expected value.
@@ -26,6 +28,7 @@ import json
 import os
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,10 +39,11 @@ from typing import Any
 from qtlib.grading import probes, wire
 from qtlib.grading.checks import CheckFailed
 from qtlib.grading.exercises import PRELUDE, Exercise, answer_sources, read_exercises
-from qtlib.grading.sandbox import Limits, kill_worker, sandbox_mode, start_worker
+from qtlib.grading.hosts import HostedWorker, HostLost, WorkerHosts
+from qtlib.grading.sandbox import Limits, hosts_supported, kill_worker, sandbox_mode, start_worker
 
 #: Bumped whenever a change of the judge may change a score (verdict files carry it).
-GRADER_VERSION = "judge-1"
+GRADER_VERSION = "judge-2"  # judge-2: workers forked by a host per notebook
 #: Exceptions a worker may report under their own name; any other becomes AnswerError.
 _ALLOWED_EXCEPTIONS = {name: getattr(builtins, name) for name in (
     "ValueError", "TypeError", "IndexError", "KeyError", "RuntimeError", "AttributeError",
@@ -59,32 +63,57 @@ class WorkerLost(BaseException):
 
 
 class _Session:
-    """One exercise's worker, its handle table and its deadline."""
+    """One exercise's worker, its handle table and its deadline.
+
+    With ``hosts`` the worker is forked by the notebook's host (:mod:`qtlib.grading.hosts`),
+    else it is a sandboxed process of its own.
+    """
 
     def __init__(self, exercise: Exercise, limits: Limits, deadline: float, scratch: Path,
-                 mode: str) -> None:
+                 mode: str, hosts: WorkerHosts | None = None) -> None:
         self.exercise, self.deadline, self.limits = exercise, deadline, limits
         self.handles: dict[int, Any] = {}
         self.ids: dict[int, int] = {}
+        self.lost: str | None = None
+        if hosts is not None:
+            self._spawn(hosts)
+            return
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         self.proc = start_worker(scratch, (to_worker_r, from_worker_w), limits, mode)
         os.close(to_worker_r)
         os.close(from_worker_w)
         self.fd_out, self.fd_in = to_worker_w, from_worker_r
-        self.lost: str | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
+    def _spawn(self, hosts: WorkerHosts) -> None:
+        """Ask the host for a worker; if none comes, the first request reports why."""
+        self.proc: subprocess.Popen | HostedWorker | None = None
+        self.fd_out = self.fd_in = -1
+        try:
+            self.proc = hosts.spawn(self.deadline)
+            self.fd_out = self.fd_in = self.proc.fd
+        except HostLost:
+            self.lost = (f"your answer took longer than the {self._budget()} s allowed for "
+                         f"this exercise" if time.monotonic() >= self.deadline else
+                         "the grader could not start a worker for your answer")
+
+    def _kill(self) -> None:
+        if isinstance(self.proc, HostedWorker):
+            self.proc.end()
+        elif self.proc is not None:
+            kill_worker(self.proc)
+
     def close(self) -> None:
-        for fd in (self.fd_out, self.fd_in):
+        for fd in {self.fd_out, self.fd_in} - {-1}:
             with contextlib.suppress(OSError):
                 os.close(fd)
-        kill_worker(self.proc)
+        self._kill()
 
     def _lose(self, reason: str) -> WorkerLost:
         if self.lost is None:
             self.lost = reason
-        kill_worker(self.proc)
+        self._kill()
         return WorkerLost(self.lost)
 
     def _reason_for_exit(self) -> str:
@@ -293,8 +322,10 @@ def _message(err: BaseException, exercise: Exercise) -> str:
 
 
 def judge_exercise(exercise: Exercise, answer: str | None, limits: Limits,
-                   deadline: float, mode: str) -> dict[str, dict]:
-    """Score every test cell of ``exercise`` for the learner's ``answer`` source."""
+                   deadline: float, mode: str, hosts: WorkerHosts | None = None
+                   ) -> dict[str, dict]:
+    """Score every test cell of ``exercise`` for the learner's ``answer`` source (in a worker
+    forked by ``hosts``, or else in a sandboxed process of its own)."""
     scores: dict[str, dict] = {}
 
     def fail_all(reason: str) -> dict[str, dict]:
@@ -306,7 +337,7 @@ def judge_exercise(exercise: Exercise, answer: str | None, limits: Limits,
     scratch = Path(tempfile.mkdtemp(prefix=f"qtlib-worker-{exercise.name}-"))
     session = None
     try:
-        session = _Session(exercise, limits, deadline, scratch, mode)
+        session = _Session(exercise, limits, deadline, scratch, mode, hosts)
         try:
             session.request({"op": "setup", "prelude": PRELUDE, "answer": answer})
             described = session.request({"op": "describe", "names": list(exercise.names)})
@@ -353,7 +384,8 @@ def judge_notebook(source: Path, submission: Path, *, limits: Limits | None = No
     """Score every autograded cell of ``submission`` against the exercises of ``source``.
 
     Returns ``{"cells": {grade_id: {"exercise", "score", "max_score", "message"}},
-    "sandbox": mode, "seconds": float}``. Each exercise's worker gets
+    "sandbox": mode, "hosts": int | None, "seconds": float}`` (``hosts``: how many worker
+    hosts were started, None where the mode has none). Each exercise's worker gets
     ``limits.cpu_seconds`` of wall-clock time, and the notebook ``notebook_seconds`` in all.
     """
     if not isinstance(notebook_seconds, int) or notebook_seconds < 1:
@@ -365,6 +397,7 @@ def judge_notebook(source: Path, submission: Path, *, limits: Limits | None = No
     exercises = read_exercises(Path(source))
     answers = answer_sources(Path(submission), exercises)
     cells: dict[str, dict] = {}
+    hosts = WorkerHosts(limits, mode) if hosts_supported(mode) else None
     for ex in exercises:
         deadline = min(time.monotonic() + limits.cpu_seconds, notebook_deadline)
         if deadline <= time.monotonic():
@@ -372,10 +405,13 @@ def judge_notebook(source: Path, submission: Path, *, limits: Limits | None = No
                                    "message": f"the notebook used up its {notebook_seconds} s "
                                               f"before this exercise"} for t in ex.tests}
         else:
-            result = judge_exercise(ex, answers[ex.name], limits, deadline, mode)
+            result = judge_exercise(ex, answers[ex.name], limits, deadline, mode, hosts)
         for gid, row in result.items():
             cells[gid] = {"exercise": ex.name, **row}
-    return {"cells": cells, "sandbox": mode, "seconds": round(time.monotonic() - start, 3)}
+    if hosts is not None:
+        hosts.close()
+    return {"cells": cells, "sandbox": mode, "hosts": hosts and hosts.started,
+            "seconds": round(time.monotonic() - start, 3)}
 
 
 def main(argv: list[str] | None = None) -> int:

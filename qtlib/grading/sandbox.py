@@ -1,4 +1,4 @@
-"""Start a worker (learner code) in the strongest sandbox this machine offers.
+"""Start a worker, or a worker host (:mod:`qtlib.grading.host`), in the strongest sandbox here.
 
 Layers, strongest first (docs/GRADING.md says what each one defends):
 
@@ -20,6 +20,7 @@ bubblewrap does not work here).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import resource
@@ -29,6 +30,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+#: CPU seconds a worker host gets on top of a worker's (its imports, forks and reaping).
+HOST_EXTRA_CPU_SECONDS = 120
 #: qtlib/ (the package folder); the worker imports qtlib.grading.worker from it.
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
@@ -130,11 +133,28 @@ def _bwrap_argv(scratch: Path) -> list[str]:
 
 def worker_command(scratch: Path, fds: tuple[int, int], mode: str | None = None) -> list[str]:
     """The argv that starts a worker reading from ``fds[0]`` and writing to ``fds[1]``."""
+    return _sandboxed(scratch, "worker", [fds[0], fds[1]], mode)
+
+
+def host_command(scratch: Path, control_fd: int, cpu_seconds: int,
+                 mode: str | None = None) -> list[str]:
+    """The argv that starts a worker host (:mod:`qtlib.grading.host`) on ``control_fd`` whose
+    children get ``cpu_seconds`` of CPU time each."""
+    return _sandboxed(scratch, "host", [control_fd, cpu_seconds], mode)
+
+
+def hosts_supported(mode: str) -> bool:
+    """Only a pid namespace lets a host see what a child left behind (``rlimits`` has none)."""
+    return mode in ("bwrap", "unshare")
+
+
+def _sandboxed(scratch: Path, module: str, fds: list[int], mode: str | None) -> list[str]:
     mode = mode or sandbox_mode()
+    call = ", ".join(f"int(sys.argv[{i}])" for i in range(2, 2 + len(fds)))
     python = [sys.executable, "-I", "-c",
               "import sys; sys.path.insert(0, sys.argv[1]); "
-              "from qtlib.grading.worker import main; main(int(sys.argv[2]), int(sys.argv[3]))",
-              str(PACKAGE_DIR.parent), str(fds[0]), str(fds[1])]
+              f"from qtlib.grading.{module} import main; main({call})",
+              str(PACKAGE_DIR.parent), *map(str, fds)]
     if mode == "bwrap":
         return [*_bwrap_argv(scratch), "--", *python]
     if mode == "unshare":
@@ -152,9 +172,25 @@ def worker_env(scratch: Path) -> dict[str, str]:
 def start_worker(scratch: Path, fds: tuple[int, int], limits: Limits,
                  mode: str | None = None) -> subprocess.Popen:
     """Start a sandboxed worker in its own session; the caller owns ``fds`` and the process."""
+    return _start(worker_command(scratch, fds, mode), scratch, fds, limits)
+
+
+def start_host(scratch: Path, control_fd: int, limits: Limits,
+               mode: str | None = None) -> subprocess.Popen:
+    """Start a sandboxed worker host in its own session: same sandbox, limits and environment
+    as a worker, except ``HOST_EXTRA_CPU_SECONDS`` more CPU time for its imports and service
+    (each child it forks starts at 0 s and gets ``limits.cpu_seconds``)."""
+    host_limits = dataclasses.replace(
+        limits, cpu_seconds=limits.cpu_seconds + HOST_EXTRA_CPU_SECONDS)
+    return _start(host_command(scratch, control_fd, limits.cpu_seconds, mode), scratch,
+                  (control_fd,), host_limits)
+
+
+def _start(argv: list[str], scratch: Path, fds: tuple[int, ...],
+           limits: Limits) -> subprocess.Popen:
     scratch.mkdir(parents=True, exist_ok=True)
     os.chmod(scratch, 0o777)  # the worker may run as another user (nobody)
-    return subprocess.Popen(worker_command(scratch, fds, mode), cwd=scratch,
+    return subprocess.Popen(argv, cwd=scratch,
                             env=worker_env(scratch), pass_fds=fds, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True,
