@@ -20,7 +20,9 @@ Variants (all timed together, call by call, rotating order, per shape, with
 - ``qtlib_int8_torch_compiled`` (only with ``--qtlib-compile``): the readable path +
   ``torch.compile``, the candidate qtlib does not ship (its first-call time per shape is recorded);
 - ``qtlib_int4_g32``: the ``WeightOnly(num_bits=4, group_size=32)`` recipe (the
-  bfloat16 ``_weight_int4pack_mm_for_cpu`` fast path when available).
+  bfloat16 ``_weight_int4pack_mm_for_cpu`` fast path when available);
+- ``qtlib_int4_g32_dequant``: the same with ``WeightOnlyLinear.dequant_min_rows = 64`` (from 64
+  rows, the codes expanded to a bfloat16 temporary and one bfloat16 GEMM; off by default).
 
 Shapes: batch 1 x 16, 32, 64, 128, 256, 512 tokens and batch 8 and 32 x 128 tokens (``--quick``:
 1 x 16, 1 x 128, 8 x 128). For every shape the ceiling of any int8 linear scheme is computed from
@@ -56,7 +58,7 @@ from qtlib.data import sentences
 from qtlib.eval import compare_latency, model_fidelity, serialized_size
 from qtlib.methods import DynamicInt8, WeightOnly, apply
 from qtlib.models import load as load_model
-from qtlib.nn import _kernels
+from qtlib.nn import WeightOnlyLinear, _kernels
 from qtlib.nn.compiled import compile_quantized
 from qtlib.reference import TorchAODynamic, torchao_int8_dynamic
 from qtlib.utils.system import environment
@@ -157,6 +159,11 @@ def build_variants(fp32, no_compile: bool, qtlib_compile: bool = False) -> tuple
         q8c, _ = apply(fp32, DynamicInt8())
         variants["qtlib_int8_torch_compiled"] = PureTorch(torch.compile(q8c.eval()))
     variants["qtlib_int4_g32"] = apply(fp32, WeightOnly(num_bits=4, group_size=32))[0]
+    dequant, _ = apply(fp32, WeightOnly(num_bits=4, group_size=32))
+    for module in dequant.modules():  # the dequantize-to-bfloat16 path, off by default
+        if isinstance(module, WeightOnlyLinear):
+            module.dequant_min_rows = 64
+    variants["qtlib_int4_g32_dequant"] = dequant
     for m in variants.values():
         m.eval()
     return variants, report.totals()

@@ -49,17 +49,24 @@ class WeightOnlyLinear(nn.Module):
     product comes back as bfloat16, then float32 and the float32 bias is added. Same weights and
     codes as the readable path; the outputs differ by bfloat16 rounding (relative ~2**-8; see
     tests/nn). The kernel's weight layout is built from ``weight_packed`` on the first fast call
-    and kept outside the state dict (so sizes and checkpoints are unchanged). Inside
+    and kept outside the state dict (so sizes and checkpoints are unchanged). With
+    ``dequant_min_rows`` set (off by default, see there), inputs of that many rows or more on a
+    CPU with native bfloat16 GEMMs take ``torch.ops.qtlib.int4_dequant_linear`` instead. Inside
     ``qtlib.nn._kernels.disabled()`` the readable path runs.
     """
 
     int4_fast_group_sizes = (32, 64, 128, 256)
-    #: From this many rows on, the fast path dequantizes the int4 weight into a bfloat16
-    #: temporary and runs one bfloat16 GEMM (``torch.ops.qtlib.int4_dequant_linear``) instead of
-    #: torch's int4 kernel: measured on MiniLM's linear shapes (2 threads, a CPU with AMX-BF16),
-    #: torch's kernel costs about as much as float32 at 16 rows and twice as much from 64, the
-    #: dequantize-then-GEMM path 0.8-0.9x float32 at 64 rows and 0.4-0.6x at 128-512.
-    dequant_min_rows = 64
+    #: From this many rows on (None: never), the fast path dequantizes the int4 weight into a
+    #: bfloat16 temporary and runs one bfloat16 GEMM (``torch.ops.qtlib.int4_dequant_linear``)
+    #: instead of torch's int4 kernel. Measured on MiniLM's linear shapes (2 threads, a CPU with
+    #: AMX-BF16): torch's kernel costs about as much as float32 at 16 rows and twice as much from
+    #: 64, the dequantize-then-GEMM path 0.8-0.9x float32 at 64 rows and 0.4-0.6x at 128-512
+    #: (MiniLM int4 g32 1.0-1.7x float32 from 1 x 64 tokens, bench/int8_minilm.py). Off by default
+    #: for now: its weights are rounded to bfloat16, so int4 outputs move by bfloat16 rounding
+    #: (TinyGPT int4 g32 perplexity 3.99319 -> 3.99389), and the chapters' recorded int4 results
+    #: must be re-recorded with it before it becomes the default. Set it on a module (or the
+    #: class) to use it: ``64`` is the measured break-even.
+    dequant_min_rows: int | None = None
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, num_bits: int = 8,
                  group_size: int | None = None) -> None:
@@ -155,7 +162,8 @@ class WeightOnlyLinear(nn.Module):
             weights = self._int4_kernel_weights()
             if weights is not None:
                 x2 = x.reshape(-1, self.in_features)
-                if x2.shape[0] >= self.dequant_min_rows and _kernels.available() \
+                if self.dequant_min_rows is not None \
+                        and x2.shape[0] >= self.dequant_min_rows and _kernels.available() \
                         and _bfloat16_gemm_is_fast():
                     y = torch.ops.qtlib.int4_dequant_linear(x2, self.weight_packed,
                                                             self.weight_scale, self.group_size,

@@ -308,3 +308,22 @@ def test_int4_dequantize_kernel_rejects_bad_input_with_clear_errors(kernel):
     with pytest.raises(RuntimeError, match="weight_scale must be"):
         kernel.int4_dequant_linear(x, mod.weight_packed, mod.weight_scale[:, :1].contiguous(), 32,
                                    None)
+
+
+@needs_kernel
+def test_the_dequantize_path_is_off_by_default_and_used_when_switched_on(kernel, monkeypatch):
+    """Off by default (the chapters' recorded int4 results were made without it); switched on,
+    the module's output is the op's."""
+    torch.manual_seed(5)
+    mod = WeightOnlyLinear.from_float(nn.Linear(128, 64), num_bits=4, group_size=32)
+    x = torch.randn(80, 128)
+    weights = mod._int4_kernel_weights()
+    kernel_path = torch.ops.qtlib.int4_weight_only_linear(x, weights[0], 32, weights[1], mod.bias)
+    assert WeightOnlyLinear.dequant_min_rows is None
+    assert torch.equal(mod(x), kernel_path)
+    monkeypatch.setattr(mod, "dequant_min_rows", 64, raising=False)
+    monkeypatch.setattr("qtlib.nn.weight_only._bfloat16_gemm_is_fast", lambda: True)
+    dequant = torch.ops.qtlib.int4_dequant_linear(x, mod.weight_packed, mod.weight_scale, 32,
+                                                  mod.bias)
+    assert torch.equal(mod(x), dequant)
+    assert torch.equal(mod(x[:63]), kernel_path[:63])  # below the threshold: torch's kernel
