@@ -69,7 +69,7 @@ class _Session:
     else it is a sandboxed process of its own.
     """
 
-    def __init__(self, exercise: Exercise, limits: Limits, deadline: float, scratch: Path,
+    def __init__(self, exercise: Exercise, limits: Limits, deadline: float, scratch: Path | None,
                  mode: str, hosts: WorkerHosts | None = None) -> None:
         self.exercise, self.deadline, self.limits = exercise, deadline, limits
         self.handles: dict[int, Any] = {}
@@ -334,7 +334,9 @@ def judge_exercise(exercise: Exercise, answer: str | None, limits: Limits,
 
     if answer is None:
         return fail_all("the answer cell of this exercise is missing from the notebook")
-    scratch = Path(tempfile.mkdtemp(prefix=f"qtlib-worker-{exercise.name}-"))
+    # a hosted worker gets its folder from the host; a lone worker needs one here
+    scratch = None if hosts is not None else Path(
+        tempfile.mkdtemp(prefix=f"qtlib-worker-{exercise.name}-"))
     session = None
     try:
         session = _Session(exercise, limits, deadline, scratch, mode, hosts)
@@ -376,7 +378,8 @@ def judge_exercise(exercise: Exercise, answer: str | None, limits: Limits,
     finally:
         if session is not None:
             session.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def judge_notebook(source: Path, submission: Path, *, limits: Limits | None = None,

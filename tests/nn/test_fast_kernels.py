@@ -152,7 +152,9 @@ def test_prepacked_weight_follows_the_weight_it_was_packed_from(kernel, rows):
         del fresh
     with torch.inference_mode():             # inference tensors cannot be keyed: _int_mm
         frozen = DynamicInt8Linear.from_float(nn.Linear(64, 24))
-        assert torch.allclose(frozen(x), frozen(x), atol=0)
+        with _kernels.disabled():
+            expected = frozen(x)
+        assert torch.allclose(frozen(x), expected, atol=1e-3)
         assert torch.ops.qtlib.dynamic_int8_linear(x, frozen.weight_int8, frozen.weight_scale,
                                                    frozen.bias).shape == (rows, 24)
         with pytest.raises(RuntimeError, match="inference tensor"):
